@@ -1,0 +1,304 @@
+/*
+ * forward.c - the Qwen2 decoder (transformers' modeling_qwen2.py, float32
+ * activations, weights in their stored dtype). See forward.h for the batch
+ * and hook contract.
+ */
+#include "forward.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "fp16.h"
+#include "kernels.h"
+
+/* Below this many tokens a matmul streams the weights through our own
+ * kernels; at or above it, weight rows are converted to float32 in blocks
+ * and multiplied with OpenBLAS SGEMM. */
+#define QS_GEMM_MIN_N 16
+
+static int n_threads_default(void) {
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 1;
+#endif
+}
+
+static int thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* ------------------------------------------------------------ context */
+
+qs_status qs_ctx_init(qs_ctx *ctx, const qs_weights *w, const qs_ctx_params *p) {
+    memset(ctx, 0, sizeof *ctx);
+    const qs_config *c = &w->cfg;
+    ctx->w = w;
+    ctx->p = *p;
+    if (ctx->p.n_threads <= 0) ctx->p.n_threads = n_threads_default();
+    if (ctx->p.n_seq <= 0) ctx->p.n_seq = 1;
+    if (ctx->p.n_batch <= 0) ctx->p.n_batch = 256;
+    if (ctx->p.n_logits <= 0) ctx->p.n_logits = ctx->p.n_seq;
+    if (ctx->p.n_ctx <= 0 || ctx->p.n_ctx > c->max_position_embeddings) ctx->p.n_ctx = c->max_position_embeddings;
+    const int nb = ctx->p.n_batch, H = c->hidden_size, Q = qs_config_q_dim(c), KV = qs_config_kv_dim(c);
+    const int F = c->intermediate_size, nt = ctx->p.n_threads, hd2 = c->head_dim / 2;
+    qs_status rc = qs_kv_init(&ctx->kv, c->n_layers, ctx->p.n_seq, ctx->p.n_ctx, KV);
+    if (rc != QS_OK) return rc;
+    ctx->x = qs_malloc((size_t)nb * H * sizeof(float));
+    ctx->xb = qs_malloc((size_t)nb * H * sizeof(float));
+    ctx->q = qs_malloc((size_t)nb * Q * sizeof(float));
+    ctx->k = qs_malloc((size_t)nb * KV * sizeof(float));
+    ctx->v = qs_malloc((size_t)nb * KV * sizeof(float));
+    ctx->att = qs_malloc((size_t)nb * Q * sizeof(float));
+    ctx->hb = qs_malloc((size_t)nb * F * sizeof(float));
+    ctx->hb2 = qs_malloc((size_t)nb * F * sizeof(float));
+    ctx->scores = qs_malloc((size_t)nt * ctx->p.n_ctx * sizeof(float));
+    ctx->wbuf = qs_malloc((size_t)nt * QS_GEMM_ROWS * (F > Q ? (F > H ? F : H) : (Q > H ? Q : H)) * sizeof(float));
+    ctx->logits = qs_malloc((size_t)ctx->p.n_logits * c->vocab_size * sizeof(float));
+    /* RoPE tables exactly as HF computes them in float32:
+     * inv_freq = 1 / theta^(2i/d); angle = float(pos) * inv_freq; cos/sin of that float. */
+    ctx->rope_cos = qs_malloc((size_t)ctx->p.n_ctx * hd2 * sizeof(float));
+    ctx->rope_sin = qs_malloc((size_t)ctx->p.n_ctx * hd2 * sizeof(float));
+    for (int i = 0; i < hd2; i++) {
+        float expo = (float)(2 * i) / (float)c->head_dim;
+        float inv_freq = 1.0f / powf(c->rope_theta, expo);
+        for (int pos = 0; pos < ctx->p.n_ctx; pos++) {
+            float ang = (float)pos * inv_freq;
+            ctx->rope_cos[(size_t)pos * hd2 + i] = (float)cos((double)ang);
+            ctx->rope_sin[(size_t)pos * hd2 + i] = (float)sin((double)ang);
+        }
+    }
+    /* Our threads call OpenBLAS one block each: keep OpenBLAS itself single-threaded. */
+    openblas_set_num_threads(1);
+    return QS_OK;
+}
+
+void qs_ctx_free(qs_ctx *ctx) {
+    qs_kv_free(&ctx->kv);
+    free(ctx->x), free(ctx->xb), free(ctx->q), free(ctx->k), free(ctx->v), free(ctx->att);
+    free(ctx->hb), free(ctx->hb2), free(ctx->scores), free(ctx->wbuf), free(ctx->logits);
+    free(ctx->rope_cos), free(ctx->rope_sin);
+    memset(ctx, 0, sizeof *ctx);
+}
+
+void qs_ctx_set_hook(qs_ctx *ctx, qs_resid_hook_fn fn, void *ud) {
+    ctx->hook = fn;
+    ctx->hook_ud = ud;
+}
+
+/* ------------------------------------------------------------ matmul */
+
+void qs_matmul(qs_ctx *ctx, float *y, const float *x, int n, const qs_mat *W) {
+    const int k = W->cols, m = W->rows, nt = ctx->p.n_threads;
+    if (n < QS_GEMM_MIN_N) {
+        /* Decode: stream each weight row once for all n tokens; split rows over threads. */
+        qs_matvec_fn fn = qs_k.matvec[W->dtype];
+#pragma omp parallel num_threads(nt)
+        {
+#ifdef _OPENMP
+            int ith = omp_get_thread_num(), nth = omp_get_num_threads();
+#else
+            int ith = 0, nth = 1;
+#endif
+            int per = (m + nth - 1) / nth;
+            int r0 = ith * per, r1 = r0 + per < m ? r0 + per : m;
+            if (r0 < r1) fn(y, m, x, n, W->data, k, r0, r1);
+        }
+        return;
+    }
+    /* Prefill: blocks of QS_GEMM_ROWS weight rows, as float32, through SGEMM. */
+    const int n_blocks = (m + QS_GEMM_ROWS - 1) / QS_GEMM_ROWS;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int b = 0; b < n_blocks; b++) {
+        int r0 = b * QS_GEMM_ROWS, r1 = r0 + QS_GEMM_ROWS < m ? r0 + QS_GEMM_ROWS : m;
+        const float *wf;
+        if (W->dtype == QS_DTYPE_F32) {
+            wf = (const float *)W->data + (size_t)r0 * k;
+        } else {
+            float *buf = ctx->wbuf + (size_t)thread_id() * QS_GEMM_ROWS * k;
+            qs_k.rows_to_f32[W->dtype](buf, W->data, k, r0, r1);
+            wf = buf;
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1 - r0, k, 1.0f, x, k, wf, k, 0.0f, y + r0, m);
+    }
+}
+
+/* ------------------------------------------------------------ elementwise ops */
+
+/* Qwen2RMSNorm: x / sqrt(mean(x^2) + eps) * weight, per row. */
+static void rmsnorm(float *out, const float *x, const float *weight, int n, int dim, float eps) {
+    for (int t = 0; t < n; t++) {
+        const float *xt = x + (size_t)t * dim;
+        float *ot = out + (size_t)t * dim;
+        double ss = 0;
+        for (int i = 0; i < dim; i++) ss += (double)xt[i] * xt[i];
+        float inv = 1.0f / sqrtf((float)(ss / dim) + eps);
+        for (int i = 0; i < dim; i++) ot[i] = weight[i] * (xt[i] * inv);
+    }
+}
+
+static void add_bias(float *y, const float *b, int n, int dim) {
+    for (int t = 0; t < n; t++)
+        for (int i = 0; i < dim; i++) y[(size_t)t * dim + i] += b[i];
+}
+
+/* HF rotate_half: pairs (i, i + d/2) of each head rotated by angle pos * inv_freq[i]. */
+static void rope(const qs_ctx *ctx, float *v, const int32_t *pos, int n, int n_heads, int hd) {
+    const int hd2 = hd / 2;
+    for (int t = 0; t < n; t++) {
+        const float *cs = ctx->rope_cos + (size_t)pos[t] * hd2, *sn = ctx->rope_sin + (size_t)pos[t] * hd2;
+        for (int h = 0; h < n_heads; h++) {
+            float *x = v + ((size_t)t * n_heads + h) * hd;
+            for (int i = 0; i < hd2; i++) {
+                float x1 = x[i], x2 = x[i + hd2];
+                x[i] = x1 * cs[i] - x2 * sn[i];
+                x[i + hd2] = x2 * cs[i] + x1 * sn[i];
+            }
+        }
+    }
+}
+
+/* Causal grouped-query attention of each batch token over its slot's cache [0, pos]. */
+static void attention(qs_ctx *ctx, const qs_batch *b, int il) {
+    const qs_config *c = &ctx->w->cfg;
+    const int hd = c->head_dim, nh = c->n_heads, group = c->n_heads / c->n_kv_heads, KV = qs_config_kv_dim(c);
+    const float scale = 1.0f / sqrtf((float)hd);
+    const int n_items = b->n_tokens * nh;
+#pragma omp parallel for num_threads(ctx->p.n_threads) schedule(dynamic, 4)
+    for (int it = 0; it < n_items; it++) {
+        const int t = it / nh, h = it % nh, kvh = h / group;
+        const int pos = b->pos[t];
+        const float *q = ctx->q + ((size_t)t * nh + h) * hd;
+        const float *kc = ctx->kv.k + qs_kv_offset(&ctx->kv, il, b->seq[t], 0) + (size_t)kvh * hd;
+        const float *vc = ctx->kv.v + qs_kv_offset(&ctx->kv, il, b->seq[t], 0) + (size_t)kvh * hd;
+        float *s = ctx->scores + (size_t)thread_id() * ctx->p.n_ctx;
+        float mx = -INFINITY;
+        for (int j = 0; j <= pos; j++) {
+            const float *kj = kc + (size_t)j * KV;
+            float d = 0;
+            for (int i = 0; i < hd; i++) d += q[i] * kj[i];
+            s[j] = d * scale;
+            if (s[j] > mx) mx = s[j];
+        }
+        float sum = 0;
+        for (int j = 0; j <= pos; j++) sum += (s[j] = expf(s[j] - mx));
+        float inv = 1.0f / sum;
+        float *o = ctx->att + ((size_t)t * nh + h) * hd;
+        memset(o, 0, (size_t)hd * sizeof(float));
+        for (int j = 0; j <= pos; j++) {
+            const float *vj = vc + (size_t)j * KV;
+            float p = s[j] * inv;
+            for (int i = 0; i < hd; i++) o[i] += p * vj[i];
+        }
+    }
+}
+
+/* ------------------------------------------------------------ forward */
+
+static qs_status check_batch(qs_ctx *ctx, const qs_batch *b, int *n_out) {
+    const qs_config *c = &ctx->w->cfg;
+    if (b->n_tokens <= 0 || b->n_tokens > ctx->p.n_batch)
+        return qs_fail(QS_ERR_ARG, "batch of %d tokens; this context takes 1 to %d", b->n_tokens, ctx->p.n_batch);
+    if (b->stop_layer > c->n_layers)
+        return qs_fail(QS_ERR_ARG, "stop_layer %d is beyond the last layer boundary %d", b->stop_layer, c->n_layers);
+    int *len = qs_malloc((size_t)ctx->p.n_seq * sizeof(int));
+    memcpy(len, ctx->kv.len, (size_t)ctx->p.n_seq * sizeof(int));
+    qs_status rc = QS_OK;
+    int n = 0;
+    for (int t = 0; t < b->n_tokens && rc == QS_OK; t++) {
+        int s = b->seq[t], p = b->pos[t];
+        if (b->token[t] < 0 || b->token[t] >= c->vocab_size)
+            rc = qs_fail(QS_ERR_ARG, "token id %d is outside the vocabulary [0, %d)", b->token[t], c->vocab_size);
+        else if (s < 0 || s >= ctx->p.n_seq)
+            rc = qs_fail(QS_ERR_ARG, "sequence slot %d is outside [0, %d)", s, ctx->p.n_seq);
+        else if (p < 0 || p >= ctx->p.n_ctx)
+            rc = qs_fail(QS_ERR_ARG, "position %d is outside the context of %d tokens", p, ctx->p.n_ctx);
+        else if (p > len[s])
+            rc = qs_fail(QS_ERR_ARG, "position %d of sequence %d leaves a gap (the cache holds %d positions)", p, s, len[s]);
+        else
+            len[s] = p + 1;
+        n += b->want_logits ? (b->want_logits[t] != 0) : (t == b->n_tokens - 1);
+    }
+    free(len);
+    if (rc == QS_OK && b->stop_layer < 0 && n > ctx->p.n_logits)
+        rc = qs_fail(QS_ERR_ARG, "%d tokens want logits; this context computes at most %d per call", n, ctx->p.n_logits);
+    *n_out = n;
+    return rc;
+}
+
+qs_status qs_forward(qs_ctx *ctx, const qs_batch *b) {
+    const qs_weights *w = ctx->w;
+    const qs_config *c = &w->cfg;
+    const int n = b->n_tokens, H = c->hidden_size, Q = qs_config_q_dim(c), KV = qs_config_kv_dim(c);
+    const int F = c->intermediate_size;
+    int n_out;
+    qs_status rc = check_batch(ctx, b, &n_out);
+    if (rc != QS_OK) return rc;
+    ctx->n_out = 0;
+
+    /* inputs_embeds = embed_tokens(input_ids) */
+    const size_t es = qs_dtype_size(w->tok_embd.dtype);
+    for (int t = 0; t < n; t++)
+        qs_convert_to_f32(ctx->x + (size_t)t * H, (const char *)w->tok_embd.data + (size_t)b->token[t] * H * es,
+                          w->tok_embd.dtype, (size_t)H);
+    for (int t = 0; t < n; t++) ctx->kv.len[b->seq[t]] = b->pos[t] + 1;
+
+    for (int il = 0; il <= c->n_layers; il++) {
+        if (ctx->hook) ctx->hook(ctx->hook_ud, il, ctx->x, n, H, b);
+        if (il == b->stop_layer) return QS_OK;
+        if (il == c->n_layers) break;
+        const qs_layer *L = &w->layers[il];
+
+        /* hidden_states = input_layernorm(hidden_states); q, k, v projections with bias */
+        rmsnorm(ctx->xb, ctx->x, L->attn_norm, n, H, c->rms_norm_eps);
+        qs_matmul(ctx, ctx->q, ctx->xb, n, &L->wq);
+        qs_matmul(ctx, ctx->k, ctx->xb, n, &L->wk);
+        qs_matmul(ctx, ctx->v, ctx->xb, n, &L->wv);
+        add_bias(ctx->q, L->bq, n, Q);
+        add_bias(ctx->k, L->bk, n, KV);
+        add_bias(ctx->v, L->bv, n, KV);
+        /* query_states, key_states = apply_rotary_pos_emb(...) */
+        rope(ctx, ctx->q, b->pos, n, c->n_heads, c->head_dim);
+        rope(ctx, ctx->k, b->pos, n, c->n_kv_heads, c->head_dim);
+        /* past_key_value.update(...) */
+        for (int t = 0; t < n; t++) {
+            size_t off = qs_kv_offset(&ctx->kv, il, b->seq[t], b->pos[t]);
+            memcpy(ctx->kv.k + off, ctx->k + (size_t)t * KV, (size_t)KV * sizeof(float));
+            memcpy(ctx->kv.v + off, ctx->v + (size_t)t * KV, (size_t)KV * sizeof(float));
+        }
+        attention(ctx, b, il);
+        /* hidden_states = residual + o_proj(attn_output) */
+        qs_matmul(ctx, ctx->xb, ctx->att, n, &L->wo);
+        for (size_t i = 0; i < (size_t)n * H; i++) ctx->x[i] += ctx->xb[i];
+
+        /* hidden_states = residual + down_proj(act_fn(gate_proj(x)) * up_proj(x)), x = post_attention_layernorm(h) */
+        rmsnorm(ctx->xb, ctx->x, L->ffn_norm, n, H, c->rms_norm_eps);
+        qs_matmul(ctx, ctx->hb, ctx->xb, n, &L->ffn_gate);
+        qs_matmul(ctx, ctx->hb2, ctx->xb, n, &L->ffn_up);
+        for (size_t i = 0; i < (size_t)n * F; i++) {
+            float g = ctx->hb[i];
+            ctx->hb[i] = g / (1.0f + expf(-g)) * ctx->hb2[i];
+        }
+        qs_matmul(ctx, ctx->xb, ctx->hb, n, &L->ffn_down);
+        for (size_t i = 0; i < (size_t)n * H; i++) ctx->x[i] += ctx->xb[i];
+    }
+
+    /* logits = lm_head(norm(hidden_states)) for the tokens that want them */
+    int m = 0;
+    for (int t = 0; t < n; t++) {
+        int want = b->want_logits ? b->want_logits[t] != 0 : t == n - 1;
+        if (want) rmsnorm(ctx->xb + (size_t)m++ * H, ctx->x + (size_t)t * H, w->output_norm, 1, H, c->rms_norm_eps);
+    }
+    if (m == 0) return QS_OK;
+    qs_matmul(ctx, ctx->logits, ctx->xb, m, &w->output);
+    ctx->n_out = m;
+    return QS_OK;
+}

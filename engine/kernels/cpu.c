@@ -1,0 +1,68 @@
+/* cpu.c - run-time CPU feature detection and the kernel dispatch ladder. */
+#include "kernels.h"
+
+qs_kernels qs_k;
+
+unsigned qs_cpu_flags(void) {
+    unsigned f = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f |= QS_CPU_AVX2;
+    if ((f & QS_CPU_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl"))
+        f |= QS_CPU_AVX512;
+    if ((f & QS_CPU_AVX512) && __builtin_cpu_supports("avx512bf16")) f |= QS_CPU_AVX512BF16;
+#elif defined(__aarch64__)
+    f |= QS_CPU_NEON; /* Advanced SIMD is mandatory on AArch64 */
+#endif
+    return f;
+}
+
+/* Which levels this build compiled in. */
+static unsigned built_levels(void) {
+    unsigned b = 0;
+#ifdef QS_HAVE_AVX2
+    b |= QS_CPU_AVX2;
+#endif
+#ifdef QS_HAVE_AVX512
+    b |= QS_CPU_AVX512 | QS_CPU_AVX512BF16;
+#endif
+#ifdef QS_HAVE_NEON
+    b |= QS_CPU_NEON;
+#endif
+    return b;
+}
+
+int qs_kernels_for_level(qs_kernels *k, unsigned level) {
+    unsigned have = qs_cpu_flags() & built_levels();
+    qs_kernels_init_ref(k);
+    if (level == 0) return 1;
+    if (!(have & level)) return 0;
+#ifdef QS_HAVE_AVX2
+    if (level == QS_CPU_AVX2) { qs_kernels_init_avx2(k); return 1; }
+#endif
+#ifdef QS_HAVE_AVX512
+    if (level == QS_CPU_AVX512) { qs_kernels_init_avx2(k); qs_kernels_init_avx512(k); return 1; }
+#endif
+#ifdef QS_HAVE_NEON
+    if (level == QS_CPU_NEON) { qs_kernels_init_neon(k); return 1; }
+#endif
+    return 0;
+}
+
+void qs_kernels_init(unsigned mask) {
+    unsigned have = qs_cpu_flags() & built_levels() & mask;
+    qs_kernels_init_ref(&qs_k);
+#ifdef QS_HAVE_NEON
+    if (have & QS_CPU_NEON) { qs_kernels_init_neon(&qs_k); return; }
+#endif
+#ifdef QS_HAVE_AVX2
+    if (!(have & QS_CPU_AVX2)) return;
+    qs_kernels_init_avx2(&qs_k);
+#endif
+#ifdef QS_HAVE_AVX512
+    if (!(have & QS_CPU_AVX512)) return;
+    qs_kernels_init_avx512(&qs_k);
+#endif
+    (void)have;
+}

@@ -1,0 +1,58 @@
+/*
+ * kernels.h - the table of compute kernels, chosen at run time from CPU features.
+ *
+ * Every entry has a portable scalar reference in kernels_ref.c: that is the
+ * specification, and tests compare each SIMD level against it. qs_kernels_init()
+ * fills the table with the reference entries, then overrides them with the
+ * best level the CPU supports (and the mask allows), in an early-return ladder.
+ */
+#ifndef QS_KERNELS_H
+#define QS_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "safetensors.h"
+
+/* CPU feature levels, each implying the ones before it. */
+enum {
+    QS_CPU_AVX2 = 1 << 0,   /* AVX2 + FMA + F16C */
+    QS_CPU_AVX512 = 1 << 1, /* AVX-512 F/BW/VL (+BF16 reported separately) */
+    QS_CPU_AVX512BF16 = 1 << 2,
+    QS_CPU_NEON = 1 << 3,
+};
+
+/*
+ * Matrix times vectors, rows r0..r1 of W:
+ *   y[t*ldy + r] = sum_j x[t*k + j] * W[r*k + j]   for t < n, r0 <= r < r1
+ * x: [n, k] float32; W: [rows, k] in the kernel's dtype; y: [n, ldy].
+ * Reads each weight row once for all n vectors (batched decode).
+ */
+typedef void (*qs_matvec_fn)(float *y, int ldy, const float *x, int n, const void *w, int k, int r0, int r1);
+
+/* dst[i*k + j] = float(W[(r0+i)*k + j]) for r0 <= r < r1: weight rows to float32 (for SGEMM). */
+typedef void (*qs_rows_to_f32_fn)(float *dst, const void *w, int k, int r0, int r1);
+
+typedef struct {
+    qs_matvec_fn matvec[QS_DTYPE_COUNT];          /* F32, F16, BF16 entries */
+    qs_rows_to_f32_fn rows_to_f32[QS_DTYPE_COUNT];
+    const char *name;                             /* "ref", "avx2", ... */
+} qs_kernels;
+
+/* The active table (filled by qs_kernels_init). */
+extern qs_kernels qs_k;
+
+/* Detected CPU features (QS_CPU_* bits). */
+unsigned qs_cpu_flags(void);
+/* Fill qs_k using the CPU features ANDed with `mask` (~0u = all; 0 = reference only). */
+void qs_kernels_init(unsigned mask);
+/* Fill `k` for exactly one level (for tests); returns 0 if that level is unavailable here. */
+int qs_kernels_for_level(qs_kernels *k, unsigned level);
+
+/* Reference (scalar) entries and the per-ISA installers. */
+void qs_kernels_init_ref(qs_kernels *k);
+void qs_kernels_init_avx2(qs_kernels *k);
+void qs_kernels_init_avx512(qs_kernels *k);
+void qs_kernels_init_neon(qs_kernels *k);
+
+#endif
