@@ -33,6 +33,7 @@ static void usage(FILE *f) {
             "  --ctx N              context length in tokens (default: prompt + max-tokens)\n"
             "  --threads N          compute threads (default: all cores)\n"
             "  --kernels LEVEL      force a kernel level: ref, avx2, avx512 (default: best available)\n"
+            "  --stats              print timings (prompt and generation tok/s) on stderr\n"
             "  --help               this text\n"
             "Generation stops at max-tokens, at an end-of-sequence token of the model\n"
             "(config.json / generation_config.json eos_token_id) or at a stop string.\n");
@@ -50,6 +51,7 @@ typedef struct {
     int print_ids;
     int n_ids;
     int stopped;
+    double t_start, t_first; /* generation start; first token sampled */
 } out_state;
 
 static void out_append(out_state *o, const char *s, size_t n) {
@@ -88,6 +90,7 @@ static void out_emit(out_state *o, int final) {
 
 static int on_token(void *ud, int32_t id) {
     out_state *o = ud;
+    if (o->t_first == 0) o->t_first = qs_now();
     if (o->print_ids) {
         printf("%s%d", o->n_ids++ ? "," : "", id);
         return 0;
@@ -108,7 +111,7 @@ static int file_exists(const char *path) {
 
 int qs_cmd_generate(int argc, char **argv) {
     enum { O_PROMPT_IDS = 256, O_MAX, O_TEMP, O_TOPK, O_TOPP, O_REP, O_SEED, O_STOP, O_PRINT, O_CTX, O_THREADS,
-           O_SYSTEM, O_NOSYS, O_KERNELS };
+           O_SYSTEM, O_NOSYS, O_KERNELS, O_STATS };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},        {"prompt", required_argument, 0, 'p'},
         {"prompt-ids", required_argument, 0, O_PROMPT_IDS}, {"chat", no_argument, 0, 'c'},
@@ -118,10 +121,11 @@ int qs_cmd_generate(int argc, char **argv) {
         {"repeat-penalty", required_argument, 0, O_REP}, {"seed", required_argument, 0, O_SEED},
         {"stop", required_argument, 0, O_STOP},      {"print-ids", no_argument, 0, O_PRINT},
         {"ctx", required_argument, 0, O_CTX},        {"threads", required_argument, 0, O_THREADS},
-        {"kernels", required_argument, 0, O_KERNELS}, {"help", no_argument, 0, 'h'},
+        {"kernels", required_argument, 0, O_KERNELS}, {"stats", no_argument, 0, O_STATS},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *model = NULL, *prompt = NULL, *prompt_ids = NULL, *system = NULL;
-    int chat = 0, no_system = 0, print_ids = 0;
+    int chat = 0, no_system = 0, print_ids = 0, stats = 0;
     long max_tokens = 128, top_k = 20, seed = 42, n_ctx = 0, threads = 0;
     double temp = 0.7, top_p = 0.8, rep = 1.0;
     unsigned kmask = ~0u;
@@ -174,6 +178,7 @@ int qs_cmd_generate(int argc, char **argv) {
             else if (!strcmp(optarg, "avx512")) kmask = ~0u;
             else return cli_error(CMD, "--kernels: expected ref, avx2 or avx512, got '%s'", optarg);
             break;
+        case O_STATS: stats = 1; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -234,7 +239,9 @@ int qs_cmd_generate(int argc, char **argv) {
         .sampling = {.temperature = (float)temp, .top_k = (int)top_k, .top_p = (float)top_p,
                      .repeat_penalty = (float)rep, .seed = (uint64_t)seed},
         .eos_ids = w.cfg.eos_token_ids, .n_eos = w.cfg.n_eos, .on_token = on_token, .ud = &o};
+    o.t_start = qs_now();
     if (qs_generate(&ctx, 0, ids, n_ids, &gp, &gen, &n_gen) != QS_OK) { cli_lib_error(CMD); goto done; }
+    double t_end = qs_now();
     if (print_ids) {
         printf("\n");
     } else {
@@ -243,6 +250,12 @@ int qs_cmd_generate(int argc, char **argv) {
         if (!o.stopped && qs_decode_stream_flush(o.ds, &s, &n) == QS_OK) out_append(&o, s, n);
         out_emit(&o, 1);
         printf("\n");
+    }
+    if (stats && n_gen > 0) {
+        /* o.t_first is when the first token was sampled: prefill ends there */
+        double pre = o.t_first - o.t_start, dec = t_end - o.t_first;
+        fprintf(stderr, "qsteer: prompt %d tokens in %.3f s (%.1f tok/s); generated %d tokens, %.2f tok/s after the first; kernels %s, %d threads\n",
+                n_ids, pre, n_ids / pre, n_gen, n_gen > 1 ? (n_gen - 1) / dec : 0.0, qs_k.name, ctx.p.n_threads);
     }
     rc = 0;
 done:

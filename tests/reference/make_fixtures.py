@@ -110,6 +110,7 @@ def reference(model, ids):
 
 
 def main():
+    lines = []
     os.makedirs(os.path.join(ROOT, "models"), exist_ok=True)
     os.makedirs(os.path.join(ROOT, "ref"), exist_ok=True)
     for name, spec in MODELS.items():
@@ -133,8 +134,13 @@ def main():
                            "greedy": torch.tensor(greedy, dtype=torch.int32),
                            "greedy_gap": torch.tensor(gaps, dtype=torch.float32)}, out,
                           metadata={"model": f"{name}-{tag}", "hidden_last_is_normed": "1"})
+                lines.append(f"{name}-{tag} {sk} {','.join(map(str, ids))} {','.join(map(str, greedy))}")
                 print(f"{name}-{tag} {sk}: T={len(ids)} min greedy gap {min(gaps):.4f} "
                       f"|h| max {hidden.abs().max():.2f} logits std {logits.std():.2f}", file=sys.stderr)
+    # plain-text copy of the greedy cases, for the command-line tests
+    with open(os.path.join(ROOT, "ref", "greedy.txt"), "w") as f:
+        f.write("# model seq prompt_ids greedy_ids (32 tokens, torch float32 argmax)\n")
+        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

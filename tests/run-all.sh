@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The test command: install what is needed, build, run every test suite.
+#   bash tests/run-all.sh
+# Suites: unit (release build), unit again under AddressSanitizer+UBSan,
+# and the real-model tier when the model can be fetched (see weights/fetch-test-model).
+# Ends with one line "N passed, N failed" (counting meson tests) and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+
+bash scripts/deps.sh clang libclang-rt-14-dev || { echo "run-all: installing dependencies failed"; exit 1; }
+
+passed=0; failed=0
+run_suite() { # build-dir label meson-test-args...
+  local dir=$1 label=$2; shift 2
+  echo "== $label"
+  local log; log=$(mktemp)
+  meson test -C "$dir" --print-errorlogs "$@" 2>&1 | tee "$log"
+  local ok fail
+  ok=$(awk '/^Ok:/{print $2}' "$log" | tail -1); fail=$(awk '/^Fail:/{print $2}' "$log" | tail -1)
+  local to; to=$(awk '/^Timeout:/{print $2}' "$log" | tail -1)
+  passed=$((passed + ${ok:-0})); failed=$((failed + ${fail:-0} + ${to:-0}))
+  if [ -z "$ok" ]; then failed=$((failed + 1)); echo "run-all: $label did not run"; fi
+  rm -f "$log"
+}
+
+echo "== build (release)"
+if [ ! -f build/build.ninja ]; then meson setup build >/dev/null || exit 1; fi
+ninja -C build || exit 1
+run_suite build "unit tests" --suite unit
+
+echo "== build (AddressSanitizer + UBSan)"
+if [ ! -f build-asan/build.ninja ]; then
+  meson setup build-asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
+fi
+ninja -C build-asan || exit 1
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  run_suite build-asan "unit tests under ASan/UBSan" --suite unit
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
