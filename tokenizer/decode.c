@@ -62,7 +62,14 @@ static int id_skipped(const qs_tokenizer *tok, int32_t id, int skip_special)
 qs_status qs_tokenizer_decode(const qs_tokenizer *tok, const int32_t *ids, size_t n,
                               int skip_special, char **text)
 {
-    if (!tok || (!ids && n) || !text)
+    size_t len;
+    return qs_tokenizer_decode_n(tok, ids, n, skip_special, text, &len);
+}
+
+qs_status qs_tokenizer_decode_n(const qs_tokenizer *tok, const int32_t *ids, size_t n,
+                                int skip_special, char **text, size_t *text_len)
+{
+    if (!tok || (!ids && n) || !text || !text_len)
         return qs_fail(QS_ERR_ARG, "qs_tokenizer_decode: NULL argument");
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -85,6 +92,7 @@ qs_status qs_tokenizer_decode(const qs_tokenizer *tok, const int32_t *ids, size_
     out[len] = 0;
     free(raw);
     *text = out;
+    *text_len = len;
     return QS_OK;
 }
 

@@ -189,7 +189,8 @@ qs_status qs_tokenizer_encode(qs_tokenizer *tok, const char *text, size_t len, i
     if (st)
         return st;
     int32_t *out = qs_malloc((tok->n_out ? tok->n_out : 1) * sizeof(int32_t));
-    memcpy(out, tok->out, tok->n_out * sizeof(int32_t));
+    if (tok->n_out)
+        memcpy(out, tok->out, tok->n_out * sizeof(int32_t));
     *ids = out;
     *n_ids = tok->n_out;
     return QS_OK;

@@ -71,6 +71,9 @@ qs_status qs_tokenizer_encode(qs_tokenizer *tok, const char *text, size_t len,
  * subsequence (as Rust's String::from_utf8_lossy in HF). */
 qs_status qs_tokenizer_decode(const qs_tokenizer *tok, const int32_t *ids, size_t n,
                               int skip_special, char **text);
+/* Same, also giving the length (the text may contain NUL characters). */
+qs_status qs_tokenizer_decode_n(const qs_tokenizer *tok, const int32_t *ids, size_t n,
+                                int skip_special, char **text, size_t *text_len);
 
 /* Exact lookup of a token's text: an added token's content, or a vocabulary
  * entry in its byte-level form (e.g. "Ġthe"). Returns -1 if absent. */

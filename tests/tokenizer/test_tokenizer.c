@@ -611,6 +611,12 @@ static void run_api(qs_tokenizer *tok)
     /* an embedded NUL is a character like any other */
     check(qs_tokenizer_encode(tok, "a\0b", 3, &ids, &n) == QS_OK && n == 3 && ids[1] == 188,
           "embedded NUL");
+    char *tn;
+    size_t tnl;
+    check(qs_tokenizer_decode_n(tok, ids, n, 0, &tn, &tnl) == QS_OK && tnl == 3 &&
+              memcmp(tn, "a\0b", 3) == 0,
+          "decode_n keeps the NUL");
+    free(tn);
     free(ids);
 
     /* decode: unknown ids skipped, skip_special */
