@@ -2,11 +2,11 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "cli.h"
+#include "cli_model.h"
 #include "generate.h"
 #include "kernels.h"
+#include "steer.h"
 #include "tokenizer.h"
 
 static const char *CMD = "generate";
@@ -33,6 +33,14 @@ static void usage(FILE *f) {
             "  --ctx N              context length in tokens (default: prompt + max-tokens)\n"
             "  --threads N          compute threads (default: all cores)\n"
             "  --kernels LEVEL      force a kernel level: ref, avx2, avx512 (default: best available)\n"
+            "  --steer FILE:LAYERS:SCALE\n"
+            "                       add SCALE x the direction in FILE (qsteer .safetensors or llama.cpp\n"
+            "                       control-vector .gguf) to the residual stream at LAYERS: 5, 16,17,\n"
+            "                       10-14 or all (0 = embedding output, k = after block k-1). SCALE may\n"
+            "                       be negative. Repeatable; several --steer options add up\n"
+            "  --steer-positions WHICH  all (default), prompt, or generated (each generated token)\n"
+            "  --scale-mode MODE    absolute (default) or relative: SCALE x the mean residual norm\n"
+            "                       recorded for that layer in the directions file\n"
             "  --stats              print timings (prompt and generation tok/s) on stderr\n"
             "  --help               this text\n"
             "Generation stops at max-tokens, at an end-of-sequence token of the model\n"
@@ -104,14 +112,9 @@ static int on_token(void *ud, int32_t id) {
 
 /* ---------------------------------------------------------------- main */
 
-static int file_exists(const char *path) {
-    struct stat sb;
-    return stat(path, &sb) == 0;
-}
-
 int qs_cmd_generate(int argc, char **argv) {
     enum { O_PROMPT_IDS = 256, O_MAX, O_TEMP, O_TOPK, O_TOPP, O_REP, O_SEED, O_STOP, O_PRINT, O_CTX, O_THREADS,
-           O_SYSTEM, O_NOSYS, O_KERNELS, O_STATS };
+           O_SYSTEM, O_NOSYS, O_KERNELS, O_STATS, O_STEER, O_STEER_POS, O_SCALE_MODE };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},        {"prompt", required_argument, 0, 'p'},
         {"prompt-ids", required_argument, 0, O_PROMPT_IDS}, {"chat", no_argument, 0, 'c'},
@@ -122,6 +125,8 @@ int qs_cmd_generate(int argc, char **argv) {
         {"stop", required_argument, 0, O_STOP},      {"print-ids", no_argument, 0, O_PRINT},
         {"ctx", required_argument, 0, O_CTX},        {"threads", required_argument, 0, O_THREADS},
         {"kernels", required_argument, 0, O_KERNELS}, {"stats", no_argument, 0, O_STATS},
+        {"steer", required_argument, 0, O_STEER},    {"steer-positions", required_argument, 0, O_STEER_POS},
+        {"scale-mode", required_argument, 0, O_SCALE_MODE},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *model = NULL, *prompt = NULL, *prompt_ids = NULL, *system = NULL;
@@ -129,6 +134,10 @@ int qs_cmd_generate(int argc, char **argv) {
     long max_tokens = 128, top_k = 20, seed = 42, n_ctx = 0, threads = 0;
     double temp = 0.7, top_p = 0.8, rep = 1.0;
     unsigned kmask = ~0u;
+    const char **steer_specs = NULL;
+    int n_steer = 0;
+    qs_steer_positions steer_pos = QS_STEER_ALL;
+    qs_scale_mode scale_mode = QS_SCALE_ABSOLUTE;
     out_state o = {0};
     optind = 1;
     int c;
@@ -179,6 +188,22 @@ int qs_cmd_generate(int argc, char **argv) {
             else return cli_error(CMD, "--kernels: expected ref, avx2 or avx512, got '%s'", optarg);
             break;
         case O_STATS: stats = 1; break;
+        case O_STEER:
+            steer_specs = realloc(steer_specs, (size_t)(n_steer + 1) * sizeof(char *));
+            QS_ASSERT(steer_specs);
+            steer_specs[n_steer++] = optarg;
+            break;
+        case O_STEER_POS:
+            if (!strcmp(optarg, "all")) steer_pos = QS_STEER_ALL;
+            else if (!strcmp(optarg, "prompt")) steer_pos = QS_STEER_PROMPT;
+            else if (!strcmp(optarg, "generated")) steer_pos = QS_STEER_GENERATED;
+            else return cli_error(CMD, "--steer-positions: expected all, prompt or generated, got '%s'", optarg);
+            break;
+        case O_SCALE_MODE:
+            if (!strcmp(optarg, "absolute")) scale_mode = QS_SCALE_ABSOLUTE;
+            else if (!strcmp(optarg, "relative")) scale_mode = QS_SCALE_RELATIVE;
+            else return cli_error(CMD, "--scale-mode: expected absolute or relative, got '%s'", optarg);
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -190,24 +215,16 @@ int qs_cmd_generate(int argc, char **argv) {
 
     qs_kernels_init(kmask);
     int rc = 1;
-    qs_weights w;
+    cli_model m;
     qs_ctx ctx;
-    int ctx_ok = 0;
-    qs_tokenizer *tok = NULL;
+    int ctx_ok = 0, steer_ok = 0;
+    qs_steer steer;
     int32_t *ids = NULL, *gen = NULL;
     int n_ids = 0, n_gen = 0;
     char *chat_text = NULL;
-    if (qs_weights_load(&w, model) != QS_OK) return cli_lib_error(CMD);
-
-    size_t plen = strlen(model) + 32;
-    char *tok_path = qs_malloc(plen);
-    snprintf(tok_path, plen, "%s/tokenizer.json", model);
-    if (file_exists(tok_path)) {
-        if (qs_tokenizer_load(&tok, tok_path) != QS_OK) { cli_lib_error(CMD); goto done; }
-    } else if (prompt || !print_ids) {
-        cli_error(CMD, "%s does not exist; without a tokenizer use --prompt-ids and --print-ids", tok_path);
-        goto done;
-    }
+    if (cli_model_open(&m, CMD, model, prompt != NULL || !print_ids)) return 1;
+    const qs_weights *w = &m.w;
+    qs_tokenizer *tok = m.tok;
     if (prompt_ids) {
         if (cli_parse_ids(prompt_ids, &ids, &n_ids)) { cli_error(CMD, "--prompt-ids: expected comma-separated non-negative integers, got '%s'", prompt_ids); goto done; }
     } else {
@@ -224,21 +241,36 @@ int qs_cmd_generate(int argc, char **argv) {
         n_ids = (int)n;
     }
     for (int i = 0; i < n_ids; i++)
-        if (ids[i] >= w.cfg.vocab_size) { cli_error(CMD, "prompt token id %d is outside the model's vocabulary [0, %d)", ids[i], w.cfg.vocab_size); goto done; }
+        if (ids[i] >= w->cfg.vocab_size) { cli_error(CMD, "prompt token id %d is outside the model's vocabulary [0, %d)", ids[i], w->cfg.vocab_size); goto done; }
 
     qs_ctx_params cp = {.n_ctx = n_ctx ? (int)n_ctx : n_ids + (int)max_tokens + 1, .n_seq = 1, .n_batch = 256,
                         .n_logits = 1, .n_threads = (int)threads};
-    if (qs_ctx_init(&ctx, &w, &cp) != QS_OK) { cli_lib_error(CMD); goto done; }
+    if (qs_ctx_init(&ctx, w, &cp) != QS_OK) { cli_lib_error(CMD); goto done; }
     ctx_ok = 1;
     if (n_ids >= ctx.p.n_ctx) { cli_error(CMD, "the prompt has %d tokens; the context holds %d (--ctx, max_position_embeddings)", n_ids, ctx.p.n_ctx); goto done; }
 
+    qs_steer_hook_state hook = {0};
+    const qs_steer *per_seq[1] = {NULL};
+    int prompt_len[1] = {n_ids};
+    if (n_steer > 0) {
+        char note[512];
+        if (qs_steer_from_specs(&steer, &w->cfg, steer_specs, n_steer, steer_pos, scale_mode, note, sizeof note) != QS_OK) {
+            cli_lib_error(CMD);
+            goto done;
+        }
+        steer_ok = 1;
+        if (note[0]) fprintf(stderr, "qsteer generate: note: %s\n", note);
+        per_seq[0] = &steer;
+        hook = (qs_steer_hook_state){.n_seq = 1, .per_seq = per_seq, .prompt_len = prompt_len};
+        qs_ctx_set_hook(&ctx, qs_steer_hook, &hook);
+    }
     o.print_ids = print_ids;
     if (tok) o.ds = qs_decode_stream_init(tok, 1);
     qs_gen_params gp = {
         .max_tokens = (int)max_tokens,
         .sampling = {.temperature = (float)temp, .top_k = (int)top_k, .top_p = (float)top_p,
                      .repeat_penalty = (float)rep, .seed = (uint64_t)seed},
-        .eos_ids = w.cfg.eos_token_ids, .n_eos = w.cfg.n_eos, .on_token = on_token, .ud = &o};
+        .eos_ids = w->cfg.eos_token_ids, .n_eos = w->cfg.n_eos, .on_token = on_token, .ud = &o};
     o.t_start = qs_now();
     if (qs_generate(&ctx, 0, ids, n_ids, &gp, &gen, &n_gen) != QS_OK) { cli_lib_error(CMD); goto done; }
     double t_end = qs_now();
@@ -266,9 +298,9 @@ done:
     free(ids);
     free(gen);
     free(chat_text);
-    free(tok_path);
-    if (tok) qs_tokenizer_free(tok);
     if (ctx_ok) qs_ctx_free(&ctx);
-    qs_weights_free(&w);
+    if (steer_ok) qs_steer_free(&steer);
+    free(steer_specs);
+    cli_model_close(&m);
     return rc;
 }

@@ -10,6 +10,9 @@ static const struct {
     const char *help;
 } commands[] = {
     {"generate", qs_cmd_generate, "generate text from a prompt (optionally steered)"},
+    {"extract", qs_cmd_extract, "steering directions from contrastive sentence pairs"},
+    {"activations", qs_cmd_activations, "dump residual-stream activations at chosen layers"},
+    {"directions", qs_cmd_directions, "inspect or convert direction files (safetensors <-> llama.cpp GGUF)"},
     {"tokenize", qs_cmd_tokenize, "text <-> token ids with a tokenizer.json, as JSON lines"},
 };
 

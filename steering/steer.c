@@ -69,3 +69,30 @@ void qs_steer_hook(void *ud, int il, float *x, int n_tokens, int hidden, const q
     }
     if (h->next) h->next(h->next_ud, il, x, n_tokens, hidden, b);
 }
+
+qs_status qs_steer_from_specs(qs_steer *s, const qs_config *cfg, const char *const *specs, int n_specs,
+                              qs_steer_positions positions, qs_scale_mode mode, char *note, size_t note_size) {
+    qs_steer_init(s, cfg->hidden_size, cfg->n_layers, positions);
+    if (note && note_size) note[0] = 0;
+    unsigned char *mask = qs_malloc((size_t)cfg->n_layers + 1);
+    qs_status rc = QS_OK;
+    for (int i = 0; i < n_specs && rc == QS_OK; i++) {
+        char *file = NULL, *layers = NULL;
+        double scale;
+        qs_directions d;
+        if ((rc = qs_steer_parse_spec(specs[i], &file, &layers, &scale)) != QS_OK) break;
+        if ((rc = qs_dir_load(&d, file, cfg)) == QS_OK) {
+            if (d.config_hash && d.config_hash != cfg->hash && note && note_size)
+                snprintf(note, note_size, "%s was extracted from %s, not from this model's config.json", file,
+                         d.model[0] ? d.model : "another model");
+            if ((rc = qs_parse_layers(layers, cfg->n_layers, mask)) == QS_OK)
+                rc = qs_steer_add(s, &d, file, mask, scale, mode);
+            qs_dir_free(&d);
+        }
+        free(file);
+        free(layers);
+    }
+    free(mask);
+    if (rc != QS_OK) qs_steer_free(s);
+    return rc;
+}

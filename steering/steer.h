@@ -34,6 +34,13 @@ qs_status qs_steer_add(qs_steer *s, const qs_directions *dir, const char *file, 
 /* Parse "FILE:LAYERS:SCALE" (FILE may itself contain ':'; the last two fields are split off). */
 qs_status qs_steer_parse_spec(const char *spec, char **file, char **layers, double *scale);
 
+/* Build s from --steer specs "FILE:LAYERS:SCALE" (each file loaded once and
+ * checked against cfg). If a file records another model's config hash, a
+ * one-line note is written to note (may be NULL); that is allowed (e.g. base
+ * model directions on the instruct model). */
+qs_status qs_steer_from_specs(qs_steer *s, const qs_config *cfg, const char *const *specs, int n_specs,
+                              qs_steer_positions positions, qs_scale_mode mode, char *note, size_t note_size);
+
 /* Per-slot steering for qs_ctx_set_hook(ctx, qs_steer_hook, &hook). */
 typedef struct {
     int n_seq;

@@ -26,6 +26,30 @@ while read -r model seq prompt want; do
   if [ "$got" = "$want" ]; then ok; else bad "greedy $model $seq: got $got want $want"; fi
 done < tests/data/ref/greedy.txt
 
+# Steered greedy continuations (--steer, --steer-positions, --scale-mode) equal PyTorch hooks.
+while read -r model case spec positions mode prompt want; do
+  case "$model" in '#'*|'') continue ;; esac
+  args=()
+  IFS=';' read -ra parts <<< "$spec"
+  for p in "${parts[@]}"; do args+=(--steer "tests/data/steer/$model.directions.safetensors:$p"); done
+  got=$("$Q" generate --model "tests/data/models/$model" --prompt-ids "$prompt" --temperature 0 --max-tokens 32 \
+        --print-ids "${args[@]}" --steer-positions "$positions" --scale-mode "$mode" 2>/dev/null)
+  if [ "$got" = "$want" ]; then ok; else bad "steered greedy $model $case: got $got want $want"; fi
+done < tests/data/steer/greedy_steer.txt
+# The same steering from a llama.cpp control vector written by qsteer gives the same ids.
+d=tests/data/steer/tiny-untied-f32.directions.safetensors
+tmpg=$(mktemp --suffix=.gguf)
+"$Q" directions convert "$d" "$tmpg" --skip-unexportable >/dev/null 2>&1 && ok || bad "directions convert to gguf failed"
+a=$("$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 9,8,7 --temperature 0 --max-tokens 12 --print-ids --steer "$d:2-3:1.5")
+b=$("$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 9,8,7 --temperature 0 --max-tokens 12 --print-ids --steer "$tmpg:2-3:1.5")
+[ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "gguf and safetensors steering differ: $a / $b"
+expect_fail "export of layer 0 to gguf" "cannot be written" "$Q" directions convert "$d" "$tmpg"
+rm -f "$tmpg"
+expect_fail "steer spec without scale" "FILE:LAYERS:SCALE" "$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 1 --print-ids --steer "$d:3"
+expect_fail "steer layer beyond model" "beyond" "$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 1 --print-ids --steer "$d:9:1"
+expect_fail "steer file missing" "cannot open" "$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 1 --print-ids --steer "/nonexistent.safetensors:1:1"
+expect_fail "steer wrong model" "hidden_size" "$Q" generate --model tests/data/models/tiny-tied-f32 --prompt-ids 1 --print-ids --steer "$d:1:1"
+
 # Same seed, same sampled tokens; another seed, (almost surely) other tokens.
 m=tests/data/models/tiny-untied-f32
 a=$("$Q" generate --model $m --prompt-ids 5,6,7 --temperature 1 --top-k 0 --top-p 1 --seed 7 --max-tokens 24 --print-ids)
