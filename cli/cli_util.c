@@ -28,6 +28,12 @@ int cli_parse_int(const char *s, long lo, long hi, long *out) {
     return 0;
 }
 
+int cli_int_opt(const char *cmd, const char *opt, const char *val, long lo, long hi, long *out) {
+    if (cli_parse_int(val, lo, hi, out) == 0) return 0;
+    cli_error(cmd, "%s: expected an integer in [%ld, %ld], got '%s'", opt, lo, hi, val);
+    return 1;
+}
+
 int cli_parse_float(const char *s, double *out) {
     char *end;
     errno = 0;

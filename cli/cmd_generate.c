@@ -150,13 +150,13 @@ int qs_cmd_generate(int argc, char **argv) {
         case O_SYSTEM: system = optarg; break;
         case O_NOSYS: no_system = 1; break;
         case O_MAX:
-            if (cli_parse_int(optarg, 1, 1 << 24, &max_tokens)) return cli_error(CMD, "--max-tokens: expected a positive integer, got '%s'", optarg);
+            if (cli_int_opt(CMD, "--max-tokens", optarg, 1, 1 << 24, &max_tokens)) return 2;
             break;
         case O_TEMP:
             if (cli_parse_float(optarg, &temp) || temp < 0) return cli_error(CMD, "--temperature: expected a number >= 0, got '%s'", optarg);
             break;
         case O_TOPK:
-            if (cli_parse_int(optarg, 0, 1 << 30, &top_k)) return cli_error(CMD, "--top-k: expected an integer >= 0, got '%s'", optarg);
+            if (cli_int_opt(CMD, "--top-k", optarg, 0, 1 << 30, &top_k)) return 2;
             break;
         case O_TOPP:
             if (cli_parse_float(optarg, &top_p) || top_p <= 0 || top_p > 1) return cli_error(CMD, "--top-p: expected a number in (0, 1], got '%s'", optarg);
@@ -165,7 +165,7 @@ int qs_cmd_generate(int argc, char **argv) {
             if (cli_parse_float(optarg, &rep) || rep <= 0) return cli_error(CMD, "--repeat-penalty: expected a number > 0, got '%s'", optarg);
             break;
         case O_SEED:
-            if (cli_parse_int(optarg, 0, 0x7fffffffffffffffL, &seed)) return cli_error(CMD, "--seed: expected an integer >= 0, got '%s'", optarg);
+            if (cli_int_opt(CMD, "--seed", optarg, 0, 0x7fffffffffffffffL, &seed)) return 2;
             break;
         case O_STOP:
             if (!optarg[0]) return cli_error(CMD, "--stop: the stop string is empty");
@@ -176,10 +176,10 @@ int qs_cmd_generate(int argc, char **argv) {
             break;
         case O_PRINT: print_ids = 1; break;
         case O_CTX:
-            if (cli_parse_int(optarg, 2, 1 << 24, &n_ctx)) return cli_error(CMD, "--ctx: expected an integer >= 2, got '%s'", optarg);
+            if (cli_int_opt(CMD, "--ctx", optarg, 2, 1 << 24, &n_ctx)) return 2;
             break;
         case O_THREADS:
-            if (cli_parse_int(optarg, 1, 1024, &threads)) return cli_error(CMD, "--threads: expected an integer in [1, 1024], got '%s'", optarg);
+            if (cli_int_opt(CMD, "--threads", optarg, 1, 1024, &threads)) return 2;
             break;
         case O_KERNELS:
             if (!strcmp(optarg, "ref")) kmask = 0;

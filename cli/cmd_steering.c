@@ -80,10 +80,10 @@ int qs_cmd_extract(int argc, char **argv) {
             else return cli_error(CMD, "--method: expected mean-diff or pca, got '%s'", optarg);
             break;
         case 'b':
-            if (cli_parse_int(optarg, 1, 4096, &batch)) return cli_error(CMD, "--batch: expected an integer in [1, 4096], got '%s'", optarg);
+            if (cli_int_opt(CMD, "--batch", optarg, 1, 4096, &batch)) return 2;
             break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &threads)) return cli_error(CMD, "--threads: expected an integer in [1, 1024], got '%s'", optarg);
+            if (cli_int_opt(CMD, "--threads", optarg, 1, 1024, &threads)) return 2;
             break;
         case 'h': extract_usage(stdout); return 0;
         default: extract_usage(stderr); return 2;
@@ -227,10 +227,10 @@ int qs_cmd_activations(int argc, char **argv) {
             else return cli_error(CMD, "--positions: expected last or all, got '%s'", optarg);
             break;
         case 'b':
-            if (cli_parse_int(optarg, 1, 4096, &batch)) return cli_error(CMD, "--batch: expected an integer in [1, 4096], got '%s'", optarg);
+            if (cli_int_opt(CMD, "--batch", optarg, 1, 4096, &batch)) return 2;
             break;
         case 't':
-            if (cli_parse_int(optarg, 1, 1024, &threads)) return cli_error(CMD, "--threads: expected an integer in [1, 1024], got '%s'", optarg);
+            if (cli_int_opt(CMD, "--threads", optarg, 1, 1024, &threads)) return 2;
             break;
         case 'h': act_usage(stdout); return 0;
         default: act_usage(stderr); return 2;
