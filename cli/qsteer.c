@@ -13,6 +13,7 @@ static const struct {
     {"extract", qs_cmd_extract, "steering directions from contrastive sentence pairs"},
     {"activations", qs_cmd_activations, "dump residual-stream activations at chosen layers"},
     {"directions", qs_cmd_directions, "inspect or convert direction files (safetensors <-> llama.cpp GGUF)"},
+    {"experiment", qs_cmd_experiment, "run a steering experiment grid: results.jsonl, summary.json, report.md"},
     {"tokenize", qs_cmd_tokenize, "text <-> token ids with a tokenizer.json, as JSON lines"},
 };
 
