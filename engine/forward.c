@@ -8,6 +8,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
+#include <sys/mman.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -38,8 +39,33 @@ static int thread_id(void) {
 
 /* ------------------------------------------------------------ context */
 
+/*
+ * Map every page of the weight files now (they are usually in the page cache
+ * already), so the first forward pass does not take a page fault per 4 KiB of
+ * weights. MADV_POPULATE_READ (Linux 5.14) fills the page tables in one call per
+ * range; the ranges are split over the threads. Best effort: errors are ignored.
+ */
+static void prefault_weights(const qs_weights *w, int nt) {
+    for (int i = 0; i < w->n_shards; i++) {
+        char *base = w->shards[i].map;
+        size_t size = w->shards[i].map_size;
+        if (!base || !size) continue;
+        madvise(base, size, MADV_WILLNEED);
+#ifdef MADV_POPULATE_READ
+        const size_t page = 4096, n_parts = 64;
+        size_t per = (size / n_parts + page - 1) & ~(page - 1);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        for (size_t p = 0; p < n_parts; p++) {
+            size_t off = p * per;
+            if (off < size) madvise(base + off, off + per < size ? per : size - off, MADV_POPULATE_READ);
+        }
+#endif
+    }
+}
+
 qs_status qs_ctx_init(qs_ctx *ctx, const qs_weights *w, const qs_ctx_params *p) {
     memset(ctx, 0, sizeof *ctx);
+    if (!qs_k.name) qs_kernels_init(~0u); /* callers that never chose a level get the best one */
     const qs_config *c = &w->cfg;
     ctx->w = w;
     ctx->p = *p;
@@ -76,6 +102,7 @@ qs_status qs_ctx_init(qs_ctx *ctx, const qs_weights *w, const qs_ctx_params *p) 
             ctx->rope_sin[(size_t)pos * hd2 + i] = (float)sin((double)ang);
         }
     }
+    prefault_weights(w, nt);
     /* Our threads call OpenBLAS one block each: keep OpenBLAS itself single-threaded. */
     openblas_set_num_threads(1);
     return QS_OK;
@@ -96,108 +123,131 @@ void qs_ctx_set_hook(qs_ctx *ctx, qs_resid_hook_fn fn, void *ud) {
 
 /* ------------------------------------------------------------ matmul */
 
-void qs_matmul(qs_ctx *ctx, float *y, const float *x, int n, const qs_mat *W) {
-    const int k = W->cols, m = W->rows, nt = ctx->p.n_threads;
+/*
+ * Threading: one OpenMP parallel region per group of matmuls that share an
+ * input (q/k/v; gate/up), so a decode step forks 4 times per layer instead of
+ * 7. Inside, rows are handed out in chunks from a shared counter (schedule
+ * dynamic): on a machine shared with other work a thread that loses its core
+ * for a while only delays the chunk it holds, not a fixed half of the matrix.
+ * Chunks are contiguous row ranges, so each thread still streams weights
+ * sequentially.
+ */
+
+typedef struct {
+    float *y;
+    const qs_mat *W;
+    int r0, r1;
+} mm_chunk;
+
+#define MM_MAX_CHUNKS 4096
+
+/* Rows per chunk for a matrix of m rows: about 8 chunks per thread, a multiple of 16 rows,
+ * and at least 32 KiB of weights so per-chunk overhead stays small. */
+static int chunk_rows(int m, int k, size_t es, int nt) {
+    int rows = m / (8 * nt);
+    int min_rows = (int)((32 << 10) / ((size_t)k * es)) + 1;
+    if (rows < min_rows) rows = min_rows;
+    rows = (rows + 15) & ~15;
+    return rows < m ? rows : m;
+}
+
+static void matmul_group(qs_ctx *ctx, float *const *y, const float *x, int n, const qs_mat *const *W, int n_mat) {
+    const int nt = ctx->p.n_threads;
     if (n < QS_GEMM_MIN_N) {
-        /* Decode: stream each weight row once for all n tokens; split rows over threads. */
-        qs_matvec_fn fn = qs_k.matvec[W->dtype];
-#pragma omp parallel num_threads(nt)
-        {
-#ifdef _OPENMP
-            int ith = omp_get_thread_num(), nth = omp_get_num_threads();
-#else
-            int ith = 0, nth = 1;
-#endif
-            int per = (m + nth - 1) / nth;
-            int r0 = ith * per, r1 = r0 + per < m ? r0 + per : m;
-            if (r0 < r1) fn(y, m, x, n, W->data, k, r0, r1);
+        /* Decode: stream each weight row once for all n tokens. */
+        mm_chunk chunks[MM_MAX_CHUNKS];
+        int nc = 0;
+        for (int i = 0; i < n_mat; i++) {
+            const int m = W[i]->rows;
+            int rows = chunk_rows(m, W[i]->cols, qs_dtype_size(W[i]->dtype), nt);
+            while (rows * (MM_MAX_CHUNKS / n_mat) < m) rows *= 2;
+            for (int r = 0; r < m; r += rows)
+                chunks[nc++] = (mm_chunk){y[i], W[i], r, r + rows < m ? r + rows : m};
+        }
+        if (nt == 1 || nc == 1) {
+            for (int c = 0; c < nc; c++) {
+                const qs_mat *M = chunks[c].W;
+                qs_k.matvec[M->dtype](chunks[c].y, M->rows, x, n, M->data, M->cols, chunks[c].r0, chunks[c].r1);
+            }
+            return;
+        }
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        for (int c = 0; c < nc; c++) {
+            const qs_mat *M = chunks[c].W;
+            qs_k.matvec[M->dtype](chunks[c].y, M->rows, x, n, M->data, M->cols, chunks[c].r0, chunks[c].r1);
         }
         return;
     }
     /* Prefill: blocks of QS_GEMM_ROWS weight rows, as float32, through SGEMM. */
-    const int n_blocks = (m + QS_GEMM_ROWS - 1) / QS_GEMM_ROWS;
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (int b = 0; b < n_blocks; b++) {
-        int r0 = b * QS_GEMM_ROWS, r1 = r0 + QS_GEMM_ROWS < m ? r0 + QS_GEMM_ROWS : m;
-        const float *wf;
-        if (W->dtype == QS_DTYPE_F32) {
-            wf = (const float *)W->data + (size_t)r0 * k;
-        } else {
-            float *buf = ctx->wbuf + (size_t)thread_id() * QS_GEMM_ROWS * k;
-            qs_k.rows_to_f32[W->dtype](buf, W->data, k, r0, r1);
-            wf = buf;
+    for (int i = 0; i < n_mat; i++) {
+        const int k = W[i]->cols, m = W[i]->rows;
+        const qs_mat *M = W[i];
+        float *yi = y[i];
+        const int n_blocks = (m + QS_GEMM_ROWS - 1) / QS_GEMM_ROWS;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        for (int b = 0; b < n_blocks; b++) {
+            int r0 = b * QS_GEMM_ROWS, r1 = r0 + QS_GEMM_ROWS < m ? r0 + QS_GEMM_ROWS : m;
+            const float *wf;
+            if (M->dtype == QS_DTYPE_F32) {
+                wf = (const float *)M->data + (size_t)r0 * k;
+            } else {
+                float *buf = ctx->wbuf + (size_t)thread_id() * QS_GEMM_ROWS * k;
+                qs_k.rows_to_f32[M->dtype](buf, M->data, k, r0, r1);
+                wf = buf;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1 - r0, k, 1.0f, x, k, wf, k, 0.0f, yi + r0, m);
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1 - r0, k, 1.0f, x, k, wf, k, 0.0f, y + r0, m);
     }
+}
+
+void qs_matmul(qs_ctx *ctx, float *y, const float *x, int n, const qs_mat *W) {
+    matmul_group(ctx, &y, x, n, &W, 1);
 }
 
 /* ------------------------------------------------------------ elementwise ops */
 
 /* Qwen2RMSNorm: x / sqrt(mean(x^2) + eps) * weight, per row. */
 static void rmsnorm(float *out, const float *x, const float *weight, int n, int dim, float eps) {
-    for (int t = 0; t < n; t++) {
-        const float *xt = x + (size_t)t * dim;
-        float *ot = out + (size_t)t * dim;
-        double ss = 0;
-        for (int i = 0; i < dim; i++) ss += (double)xt[i] * xt[i];
-        float inv = 1.0f / sqrtf((float)(ss / dim) + eps);
-        for (int i = 0; i < dim; i++) ot[i] = weight[i] * (xt[i] * inv);
-    }
+    for (int t = 0; t < n; t++) qs_k.rmsnorm(out + (size_t)t * dim, x + (size_t)t * dim, weight, dim, eps);
 }
 
 static void add_bias(float *y, const float *b, int n, int dim) {
-    for (int t = 0; t < n; t++)
-        for (int i = 0; i < dim; i++) y[(size_t)t * dim + i] += b[i];
+    for (int t = 0; t < n; t++) qs_k.add(y + (size_t)t * dim, b, (size_t)dim);
+}
+
+/* Elementwise work over n*dim floats, threaded in row ranges when it is big enough to pay for a fork. */
+#define QS_PAR_MIN 65536
+
+static void swiglu_rows(qs_ctx *ctx, float *h, const float *u, int n, int dim) {
+    if ((size_t)n * dim < QS_PAR_MIN || n == 1) {
+        qs_k.swiglu(h, h, u, (size_t)n * dim);
+        return;
+    }
+#pragma omp parallel for num_threads(ctx->p.n_threads) schedule(static)
+    for (int t = 0; t < n; t++) qs_k.swiglu(h + (size_t)t * dim, h + (size_t)t * dim, u + (size_t)t * dim, (size_t)dim);
 }
 
 /* HF rotate_half: pairs (i, i + d/2) of each head rotated by angle pos * inv_freq[i]. */
 static void rope(const qs_ctx *ctx, float *v, const int32_t *pos, int n, int n_heads, int hd) {
     const int hd2 = hd / 2;
-    for (int t = 0; t < n; t++) {
-        const float *cs = ctx->rope_cos + (size_t)pos[t] * hd2, *sn = ctx->rope_sin + (size_t)pos[t] * hd2;
-        for (int h = 0; h < n_heads; h++) {
-            float *x = v + ((size_t)t * n_heads + h) * hd;
-            for (int i = 0; i < hd2; i++) {
-                float x1 = x[i], x2 = x[i + hd2];
-                x[i] = x1 * cs[i] - x2 * sn[i];
-                x[i + hd2] = x2 * cs[i] + x1 * sn[i];
-            }
-        }
-    }
+    for (int t = 0; t < n; t++)
+        qs_k.rope(v + (size_t)t * n_heads * hd, n_heads, hd, ctx->rope_cos + (size_t)pos[t] * hd2,
+                  ctx->rope_sin + (size_t)pos[t] * hd2);
 }
 
-/* Causal grouped-query attention of each batch token over its slot's cache [0, pos]. */
+/* Causal grouped-query attention of each batch token over its slot's cache [0, pos],
+ * read in place from the cache (no copies). */
 static void attention(qs_ctx *ctx, const qs_batch *b, int il) {
     const qs_config *c = &ctx->w->cfg;
     const int hd = c->head_dim, nh = c->n_heads, group = c->n_heads / c->n_kv_heads, KV = qs_config_kv_dim(c);
     const float scale = 1.0f / sqrtf((float)hd);
     const int n_items = b->n_tokens * nh;
-#pragma omp parallel for num_threads(ctx->p.n_threads) schedule(dynamic, 4)
+#pragma omp parallel for num_threads(ctx->p.n_threads) schedule(dynamic, 4) if (n_items > 1)
     for (int it = 0; it < n_items; it++) {
         const int t = it / nh, h = it % nh, kvh = h / group;
-        const int pos = b->pos[t];
-        const float *q = ctx->q + ((size_t)t * nh + h) * hd;
-        const float *kc = ctx->kv.k + qs_kv_offset(&ctx->kv, il, b->seq[t], 0) + (size_t)kvh * hd;
-        const float *vc = ctx->kv.v + qs_kv_offset(&ctx->kv, il, b->seq[t], 0) + (size_t)kvh * hd;
-        float *s = ctx->scores + (size_t)thread_id() * ctx->p.n_ctx;
-        float mx = -INFINITY;
-        for (int j = 0; j <= pos; j++) {
-            const float *kj = kc + (size_t)j * KV;
-            float d = 0;
-            for (int i = 0; i < hd; i++) d += q[i] * kj[i];
-            s[j] = d * scale;
-            if (s[j] > mx) mx = s[j];
-        }
-        float sum = 0;
-        for (int j = 0; j <= pos; j++) sum += (s[j] = expf(s[j] - mx));
-        float inv = 1.0f / sum;
-        float *o = ctx->att + ((size_t)t * nh + h) * hd;
-        memset(o, 0, (size_t)hd * sizeof(float));
-        for (int j = 0; j <= pos; j++) {
-            const float *vj = vc + (size_t)j * KV;
-            float p = s[j] * inv;
-            for (int i = 0; i < hd; i++) o[i] += p * vj[i];
-        }
+        const size_t base = qs_kv_offset(&ctx->kv, il, b->seq[t], 0) + (size_t)kvh * hd;
+        qs_k.attn(ctx->att + ((size_t)t * nh + h) * hd, ctx->q + ((size_t)t * nh + h) * hd, ctx->kv.k + base,
+                  ctx->kv.v + base, KV, b->pos[t] + 1, hd, scale, ctx->scores + (size_t)thread_id() * ctx->p.n_ctx);
     }
 }
 
@@ -259,9 +309,11 @@ qs_status qs_forward(qs_ctx *ctx, const qs_batch *b) {
 
         /* hidden_states = input_layernorm(hidden_states); q, k, v projections with bias */
         rmsnorm(ctx->xb, ctx->x, L->attn_norm, n, H, c->rms_norm_eps);
-        qs_matmul(ctx, ctx->q, ctx->xb, n, &L->wq);
-        qs_matmul(ctx, ctx->k, ctx->xb, n, &L->wk);
-        qs_matmul(ctx, ctx->v, ctx->xb, n, &L->wv);
+        {
+            float *ys[3] = {ctx->q, ctx->k, ctx->v};
+            const qs_mat *ws[3] = {&L->wq, &L->wk, &L->wv};
+            matmul_group(ctx, ys, ctx->xb, n, ws, 3);
+        }
         add_bias(ctx->q, L->bq, n, Q);
         add_bias(ctx->k, L->bk, n, KV);
         add_bias(ctx->v, L->bv, n, KV);
@@ -277,18 +329,18 @@ qs_status qs_forward(qs_ctx *ctx, const qs_batch *b) {
         attention(ctx, b, il);
         /* hidden_states = residual + o_proj(attn_output) */
         qs_matmul(ctx, ctx->xb, ctx->att, n, &L->wo);
-        for (size_t i = 0; i < (size_t)n * H; i++) ctx->x[i] += ctx->xb[i];
+        qs_k.add(ctx->x, ctx->xb, (size_t)n * H);
 
         /* hidden_states = residual + down_proj(act_fn(gate_proj(x)) * up_proj(x)), x = post_attention_layernorm(h) */
         rmsnorm(ctx->xb, ctx->x, L->ffn_norm, n, H, c->rms_norm_eps);
-        qs_matmul(ctx, ctx->hb, ctx->xb, n, &L->ffn_gate);
-        qs_matmul(ctx, ctx->hb2, ctx->xb, n, &L->ffn_up);
-        for (size_t i = 0; i < (size_t)n * F; i++) {
-            float g = ctx->hb[i];
-            ctx->hb[i] = g / (1.0f + expf(-g)) * ctx->hb2[i];
+        {
+            float *ys[2] = {ctx->hb, ctx->hb2};
+            const qs_mat *ws[2] = {&L->ffn_gate, &L->ffn_up};
+            matmul_group(ctx, ys, ctx->xb, n, ws, 2);
         }
+        swiglu_rows(ctx, ctx->hb, ctx->hb2, n, F);
         qs_matmul(ctx, ctx->xb, ctx->hb, n, &L->ffn_down);
-        for (size_t i = 0; i < (size_t)n * H; i++) ctx->x[i] += ctx->xb[i];
+        qs_k.add(ctx->x, ctx->xb, (size_t)n * H);
     }
 
     /* logits = lm_head(norm(hidden_states)) for the tokens that want them */

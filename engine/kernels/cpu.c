@@ -9,7 +9,7 @@ unsigned qs_cpu_flags(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f |= QS_CPU_AVX2;
     if ((f & QS_CPU_AVX2) && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl"))
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
         f |= QS_CPU_AVX512;
     if ((f & QS_CPU_AVX512) && __builtin_cpu_supports("avx512bf16")) f |= QS_CPU_AVX512BF16;
 #elif defined(__aarch64__)

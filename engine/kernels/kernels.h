@@ -2,9 +2,14 @@
  * kernels.h - the table of compute kernels, chosen at run time from CPU features.
  *
  * Every entry has a portable scalar reference in kernels_ref.c: that is the
- * specification, and tests compare each SIMD level against it. qs_kernels_init()
- * fills the table with the reference entries, then overrides them with the
- * best level the CPU supports (and the mask allows), in an early-return ladder.
+ * specification, and tests (tests/test_kernels.c) compare each SIMD level
+ * against it. qs_kernels_init() fills the table with the reference entries,
+ * then overrides them with the best level the CPU supports (and the mask
+ * allows), in an early-return ladder: ref, then AVX2+FMA+F16C, then AVX-512
+ * (x86-64), or NEON (AArch64).
+ *
+ * All kernels take float32 activations and produce float32 results; weights
+ * stay in their stored dtype. No kernel rounds activations to a narrower type.
  */
 #ifndef QS_KERNELS_H
 #define QS_KERNELS_H
@@ -33,9 +38,37 @@ typedef void (*qs_matvec_fn)(float *y, int ldy, const float *x, int n, const voi
 /* dst[i*k + j] = float(W[(r0+i)*k + j]) for r0 <= r < r1: weight rows to float32 (for SGEMM). */
 typedef void (*qs_rows_to_f32_fn)(float *dst, const void *w, int k, int r0, int r1);
 
+/* Qwen2RMSNorm of one row: out[i] = weight[i] * (x[i] / sqrt(mean(x^2) + eps)), i < dim.
+ * out may equal x. */
+typedef void (*qs_rmsnorm_fn)(float *out, const float *x, const float *weight, int dim, float eps);
+
+/* SwiGLU: h[i] = silu(g[i]) * u[i] = g[i] / (1 + exp(-g[i])) * u[i], i < n. h may equal g. */
+typedef void (*qs_swiglu_fn)(float *h, const float *g, const float *u, size_t n);
+
+/* y[i] += x[i], i < n (residual adds). */
+typedef void (*qs_add_fn)(float *y, const float *x, size_t n);
+
+/*
+ * Attention of one query head over n_pos cached positions (causal masking is
+ * the caller's choice of n_pos):
+ *   s[j] = scale * dot(q, k + j*ld), p = softmax(s), out[i] = sum_j p[j] * v[j*ld + i]
+ * q, out: [hd]; k, v: n_pos rows of hd floats, ld floats apart; s: scratch [n_pos].
+ */
+typedef void (*qs_attn_fn)(float *out, const float *q, const float *k, const float *v, int ld, int n_pos, int hd,
+                           float scale, float *s);
+
+/* NEOX RoPE (HF rotate_half) on n_heads heads of hd floats at x, pairs (i, i + hd/2) rotated by
+ * cos/sin [hd/2]: x[i] = x1*c - x2*s, x[i+hd/2] = x2*c + x1*s. */
+typedef void (*qs_rope_fn)(float *x, int n_heads, int hd, const float *cs, const float *sn);
+
 typedef struct {
     qs_matvec_fn matvec[QS_DTYPE_COUNT];          /* F32, F16, BF16 entries */
     qs_rows_to_f32_fn rows_to_f32[QS_DTYPE_COUNT];
+    qs_rmsnorm_fn rmsnorm;
+    qs_swiglu_fn swiglu;
+    qs_add_fn add;
+    qs_attn_fn attn;
+    qs_rope_fn rope;
     const char *name;                             /* "ref", "avx2", ... */
 } qs_kernels;
 
