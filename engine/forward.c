@@ -112,7 +112,7 @@ void qs_ctx_free(qs_ctx *ctx) {
     qs_kv_free(&ctx->kv);
     free(ctx->x), free(ctx->xb), free(ctx->q), free(ctx->k), free(ctx->v), free(ctx->att);
     free(ctx->hb), free(ctx->hb2), free(ctx->scores), free(ctx->wbuf), free(ctx->logits);
-    free(ctx->rope_cos), free(ctx->rope_sin);
+    free(ctx->rope_cos), free(ctx->rope_sin), free(ctx->xpack);
     memset(ctx, 0, sizeof *ctx);
 }
 
@@ -151,19 +151,69 @@ static int chunk_rows(int m, int k, size_t es, int nt) {
     return rows < m ? rows : m;
 }
 
+/* Split the rows of each matrix into chunks; with `align` > 0, chunks are multiples of `align`
+ * rows except a final remainder chunk of (m % align) rows, flagged tail (done with matvec). */
+static int make_chunks(mm_chunk *chunks, int *is_tail, float *const *y, const qs_mat *const *W, int n_mat, int nt,
+                       int align) {
+    int nc = 0;
+    for (int i = 0; i < n_mat; i++) {
+        const int m = W[i]->rows, m_al = align ? m - m % align : m;
+        int rows = chunk_rows(m, W[i]->cols, qs_dtype_size(W[i]->dtype), nt);
+        while (rows * (MM_MAX_CHUNKS / n_mat - 1) < m) rows *= 2;
+        if (align) rows = (rows + 31) & ~31;
+        for (int r = 0; r < m_al; r += rows) {
+            is_tail[nc] = 0;
+            chunks[nc++] = (mm_chunk){y[i], W[i], r, r + rows < m_al ? r + rows : m_al};
+        }
+        if (m_al < m) {
+            is_tail[nc] = 1;
+            chunks[nc++] = (mm_chunk){y[i], W[i], m_al, m};
+        }
+    }
+    return nc;
+}
+
+/* The kernel table's gemm (AMX) applies to every matrix of the group? */
+static int gemm_ok(const qs_mat *const *W, int n_mat, int n) {
+    if (n < 2 || !qs_k.gemm_pack) return 0;
+    for (int i = 0; i < n_mat; i++)
+        if (!qs_k.gemm[W[i]->dtype] || W[i]->cols % qs_k.gemm_k_align || W[i]->cols != W[0]->cols) return 0;
+    return 1;
+}
+
 static void matmul_group(qs_ctx *ctx, float *const *y, const float *x, int n, const qs_mat *const *W, int n_mat) {
     const int nt = ctx->p.n_threads;
+    mm_chunk chunks[MM_MAX_CHUNKS];
+    int is_tail[MM_MAX_CHUNKS];
+    if (gemm_ok(W, n_mat, n)) {
+        /* Pack x once for all matrices (threads split the token tiles), then rows in chunks. */
+        const int k = W[0]->cols, ntt = (n + 15) / 16;
+        size_t need = qs_k.gemm_pack_size(n, k);
+        if (need > ctx->xpack_size) {
+            free(ctx->xpack);
+            ctx->xpack = qs_malloc(need);
+            ctx->xpack_size = need;
+        }
+        void *xp = ctx->xpack;
+        const int nc = make_chunks(chunks, is_tail, y, W, n_mat, nt, qs_k.gemm_row_align);
+#pragma omp parallel num_threads(nt)
+        {
+#pragma omp for schedule(static)
+            for (int tt = 0; tt < ntt; tt++) qs_k.gemm_pack(xp, x, n, k, tt, tt + 1);
+#pragma omp for schedule(dynamic, 1)
+            for (int c = 0; c < nc; c++) {
+                const qs_mat *M = chunks[c].W;
+                if (is_tail[c])
+                    qs_k.matvec[M->dtype](chunks[c].y, M->rows, x, n, M->data, k, chunks[c].r0, chunks[c].r1);
+                else
+                    qs_k.gemm[M->dtype](chunks[c].y, M->rows, xp, n, M->data, k, chunks[c].r0, chunks[c].r1);
+            }
+        }
+        return;
+    }
     if (n < QS_GEMM_MIN_N) {
         /* Decode: stream each weight row once for all n tokens. */
-        mm_chunk chunks[MM_MAX_CHUNKS];
-        int nc = 0;
-        for (int i = 0; i < n_mat; i++) {
-            const int m = W[i]->rows;
-            int rows = chunk_rows(m, W[i]->cols, qs_dtype_size(W[i]->dtype), nt);
-            while (rows * (MM_MAX_CHUNKS / n_mat) < m) rows *= 2;
-            for (int r = 0; r < m; r += rows)
-                chunks[nc++] = (mm_chunk){y[i], W[i], r, r + rows < m ? r + rows : m};
-        }
+        const int nc = make_chunks(chunks, is_tail, y, W, n_mat, nt, 0);
         if (nt == 1 || nc == 1) {
             for (int c = 0; c < nc; c++) {
                 const qs_mat *M = chunks[c].W;
@@ -242,7 +292,9 @@ static void attention(qs_ctx *ctx, const qs_batch *b, int il) {
     const int hd = c->head_dim, nh = c->n_heads, group = c->n_heads / c->n_kv_heads, KV = qs_config_kv_dim(c);
     const float scale = 1.0f / sqrtf((float)hd);
     const int n_items = b->n_tokens * nh;
-#pragma omp parallel for num_threads(ctx->p.n_threads) schedule(dynamic, 4) if (n_items > 1)
+    size_t work = 0; /* cached positions touched: fork only when it pays */
+    for (int t = 0; t < b->n_tokens; t++) work += (size_t)(b->pos[t] + 1) * nh;
+#pragma omp parallel for num_threads(ctx->p.n_threads) schedule(dynamic, 4) if (work > 4096)
     for (int it = 0; it < n_items; it++) {
         const int t = it / nh, h = it % nh, kvh = h / group;
         const size_t base = qs_kv_offset(&ctx->kv, il, b->seq[t], 0) + (size_t)kvh * hd;

@@ -60,6 +60,8 @@ typedef struct {
     float *rope_sin;/* [n_ctx, head_dim/2] */
     float *logits;  /* [n_logits, vocab] output of the last call, in token order */
     int n_out;      /* rows of logits filled by the last call */
+    void *xpack;    /* activations packed for qs_k.gemm (grown on demand) */
+    size_t xpack_size;
     qs_resid_hook_fn hook;
     void *hook_ud;
 } qs_ctx;

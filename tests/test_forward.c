@@ -148,7 +148,8 @@ static void run_fixture(const char *model, const char *seq, const char *level, d
 
 int main(void) {
     static const struct { unsigned level; const char *name; } levels[] = {
-        {0, "ref"}, {QS_CPU_AVX2, "avx2"}, {QS_CPU_AVX512, "avx512"}, {QS_CPU_NEON, "neon"}};
+        {0, "ref"}, {QS_CPU_AVX2, "avx2"}, {QS_CPU_AVX512, "avx512"}, {QS_CPU_AMX, "amx"},
+        {QS_CPU_NEON, "neon"}};
     for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++) {
         if (!qs_kernels_for_level(&qs_k, levels[li].level)) continue;
         for (size_t m = 0; m < sizeof MODELS / sizeof MODELS[0]; m++) {

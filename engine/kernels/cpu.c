@@ -1,7 +1,30 @@
 /* cpu.c - run-time CPU feature detection and the kernel dispatch ladder. */
 #include "kernels.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 qs_kernels qs_k;
+
+#if defined(__x86_64__)
+/* AMX needs the CPU bits, the OS's XSAVE support for tile state (XCR0 bits 17, 18) and, on
+ * Linux, a per-process permission request (ARCH_REQ_XCOMP_PERM for XTILEDATA). */
+static int amx_usable(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    if (!(d & (1u << 22)) || !(d & (1u << 24))) return 0; /* AMX-BF16, AMX-TILE */
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a & (1u << 5))) return 0; /* AVX512-BF16 */
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & (3u << 17)) != (3u << 17)) return 0;
+    static int granted = -1;
+    if (granted < 0) granted = syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18 /* XTILEDATA */) == 0;
+    return granted;
+}
+#endif
 
 unsigned qs_cpu_flags(void) {
     unsigned f = 0;
@@ -12,6 +35,9 @@ unsigned qs_cpu_flags(void) {
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
         f |= QS_CPU_AVX512;
     if ((f & QS_CPU_AVX512) && __builtin_cpu_supports("avx512bf16")) f |= QS_CPU_AVX512BF16;
+#if defined(__x86_64__)
+    if ((f & QS_CPU_AVX512BF16) && amx_usable()) f |= QS_CPU_AMX;
+#endif
 #elif defined(__aarch64__)
     f |= QS_CPU_NEON; /* Advanced SIMD is mandatory on AArch64 */
 #endif
@@ -26,6 +52,9 @@ static unsigned built_levels(void) {
 #endif
 #ifdef QS_HAVE_AVX512
     b |= QS_CPU_AVX512 | QS_CPU_AVX512BF16;
+#endif
+#ifdef QS_HAVE_AMX
+    b |= QS_CPU_AMX;
 #endif
 #ifdef QS_HAVE_NEON
     b |= QS_CPU_NEON;
@@ -43,6 +72,9 @@ int qs_kernels_for_level(qs_kernels *k, unsigned level) {
 #endif
 #ifdef QS_HAVE_AVX512
     if (level == QS_CPU_AVX512) { qs_kernels_init_avx2(k); qs_kernels_init_avx512(k); return 1; }
+#endif
+#ifdef QS_HAVE_AMX
+    if (level == QS_CPU_AMX) { qs_kernels_init_avx2(k); qs_kernels_init_avx512(k); qs_kernels_init_amx(k); return 1; }
 #endif
 #ifdef QS_HAVE_NEON
     if (level == QS_CPU_NEON) { qs_kernels_init_neon(k); return 1; }
@@ -63,6 +95,10 @@ void qs_kernels_init(unsigned mask) {
 #ifdef QS_HAVE_AVX512
     if (!(have & QS_CPU_AVX512)) return;
     qs_kernels_init_avx512(&qs_k);
+#endif
+#ifdef QS_HAVE_AMX
+    if (!(have & QS_CPU_AMX)) return;
+    qs_kernels_init_amx(&qs_k);
 #endif
     (void)have;
 }

@@ -22,9 +22,10 @@
 /* CPU feature levels, each implying the ones before it. */
 enum {
     QS_CPU_AVX2 = 1 << 0,   /* AVX2 + FMA + F16C */
-    QS_CPU_AVX512 = 1 << 1, /* AVX-512 F/BW/VL (+BF16 reported separately) */
+    QS_CPU_AVX512 = 1 << 1, /* AVX-512 F/BW/VL/DQ (+BF16 reported separately) */
     QS_CPU_AVX512BF16 = 1 << 2,
     QS_CPU_NEON = 1 << 3,
+    QS_CPU_AMX = 1 << 4,    /* AMX-TILE + AMX-BF16 with AVX512-BF16, tile state granted by the OS */
 };
 
 /*
@@ -61,6 +62,18 @@ typedef void (*qs_attn_fn)(float *out, const float *q, const float *k, const flo
  * cos/sin [hd/2]: x[i] = x1*c - x2*s, x[i+hd/2] = x2*c + x1*s. */
 typedef void (*qs_rope_fn)(float *x, int n_heads, int hd, const float *cs, const float *sn);
 
+/*
+ * Optional matrix x matrix product for n >= 2 inputs (prefill, batched decode), rows r0..r1 of W:
+ *   y[t*ldy + r] = sum_j x[t*k + j] * W[r*k + j]
+ * on inputs first packed by gemm_pack (one buffer of gemm_pack_size(n, k) bytes per matmul, shared
+ * by the threads; pack covers token tiles tt0..tt1 of 16 tokens, so threads can split it).
+ * Only used when k % gemm_k_align == 0; r1 - r0 must be a multiple of gemm_row_align (the caller
+ * does the remaining rows with matvec). NULL entries: no such kernel at this level.
+ */
+typedef void (*qs_gemm_fn)(float *y, int ldy, const void *xp, int n, const void *w, int k, int r0, int r1);
+typedef void (*qs_gemm_pack_fn)(void *xp, const float *x, int n, int k, int tt0, int tt1);
+typedef size_t (*qs_gemm_pack_size_fn)(int n, int k);
+
 typedef struct {
     qs_matvec_fn matvec[QS_DTYPE_COUNT];          /* F32, F16, BF16 entries */
     qs_rows_to_f32_fn rows_to_f32[QS_DTYPE_COUNT];
@@ -69,6 +82,10 @@ typedef struct {
     qs_add_fn add;
     qs_attn_fn attn;
     qs_rope_fn rope;
+    qs_gemm_fn gemm[QS_DTYPE_COUNT];
+    qs_gemm_pack_fn gemm_pack;
+    qs_gemm_pack_size_fn gemm_pack_size;
+    int gemm_k_align, gemm_row_align;
     const char *name;                             /* "ref", "avx2", ... */
 } qs_kernels;
 
@@ -87,5 +104,6 @@ void qs_kernels_init_ref(qs_kernels *k);
 void qs_kernels_init_avx2(qs_kernels *k);
 void qs_kernels_init_avx512(qs_kernels *k);
 void qs_kernels_init_neon(qs_kernels *k);
+void qs_kernels_init_amx(qs_kernels *k);
 
 #endif

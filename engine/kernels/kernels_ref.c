@@ -10,7 +10,7 @@
 #include "kernels.h"
 
 static void rows_to_f32_ref(float *dst, const void *w, int k, int r0, int r1, qs_dtype dt) {
-    size_t es = qs_dtype_size(dt);
+    const size_t es = dt == QS_DTYPE_F32 ? 4 : 2; /* (no call into weights/: test_kernels links kernels alone) */
     for (int r = r0; r < r1; r++)
         qs_convert_to_f32(dst + (size_t)(r - r0) * k, (const char *)w + (size_t)r * k * es, dt, (size_t)k);
 }
@@ -85,6 +85,7 @@ static void rope_ref(float *x, int n_heads, int hd, const float *cs, const float
 }
 
 void qs_kernels_init_ref(qs_kernels *k) {
+    memset(k, 0, sizeof *k);
     k->matvec[QS_DTYPE_F32] = matvec_f32_ref;
     k->matvec[QS_DTYPE_F16] = matvec_f16_ref;
     k->matvec[QS_DTYPE_BF16] = matvec_bf16_ref;
