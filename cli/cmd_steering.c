@@ -130,6 +130,10 @@ int qs_cmd_extract(int argc, char **argv) {
     qs_progress_end(&pu.bar, 2L * n);
     double secs = qs_now() - t0;
     snprintf(d.concept, sizeof d.concept, "%s", concept);
+    for (int l = 0; l <= m.w.cfg.n_layers; l++)
+        if (mask[l] && !d.vec[l])
+            fprintf(stderr, "qsteer extract: note: layer %d has no direction: positive and negative sentences give the "
+                            "same last-token state there (at layer 0 that means they end in the same token)\n", l);
     int skipped = 0;
     qs_status st = has_suffix(out, ".gguf") ? qs_dir_save_gguf(&d, out, skip, &skipped) : qs_dir_save(&d, out);
     if (st != QS_OK) {

@@ -38,6 +38,7 @@ typedef struct {
     char method[32];
     int n_pairs;          /* -1 if unknown */
     bool normalized;
+    int n_zero_layers;    /* extraction: requested layers left out because the mean difference was zero */
 } qs_directions;
 
 /* Empty set for a model shape (all layers absent, stats NAN). */

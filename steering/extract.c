@@ -114,8 +114,9 @@ qs_status qs_extract(qs_ctx *ctx, const qs_token_seq *pos, const qs_token_seq *n
         out->raw_norm[l] = mn;
         out->resid_norm[l] = rn / (2.0 * n_pairs);
         if (!(mn > 0)) {
-            rc = qs_fail(QS_ERR_ARG, "layer %d: the mean difference is zero (positive and negative sentences are identical there)", l);
-            break;
+            /* e.g. l = 0 when every pair ends with the same token: no direction here, not an error */
+            out->n_zero_layers++;
+            continue;
         }
         if (D) {
             if (first_pc(D, mean, n_pairs, H, v) != 0) {

@@ -9,6 +9,9 @@
  *   pca:       first principal component of the centred differences
  *              (pos_i - neg_i - mean), by power iteration in double, sign-
  *              aligned so that it points along the mean difference.
+ * A layer where the mean difference is exactly zero (l = 0 when every pair
+ * ends in the same token: the embedding of the last token is all that layer
+ * sees) gets no direction; out->n_zero_layers counts them.
  * Recorded per layer: |d| (raw_diff_norm) and the mean L2 norm of the
  * last-token residual over all sentences (mean_resid_norm, used by relative
  * scaling).

@@ -202,6 +202,20 @@ static void extraction(const char *model) {
     for (int i = 0; i < H; i++) ev = fmax(ev, fabs(d.vec[1][i] - want[(size_t)H + i]));
     CHECK(ev <= 1e-4 && !d.vec[0] && !d.vec[2], "layer-1-only extraction err %.3g", ev);
     qs_dir_free(&d);
+    /* pairs ending in the same token: no direction at l = 0 (the last token's embedding), the rest is extracted */
+    memset(mask, 1, (size_t)L + 1);
+    int32_t *same = qs_malloc((size_t)np * 32 * sizeof(int32_t));
+    qs_token_seq *neg2 = qs_malloc((size_t)np * sizeof *neg2);
+    for (int i = 0; i < np; i++) {
+        int n = neg[i].n < 31 ? neg[i].n : 31;
+        memcpy(same + i * 32, neg[i].ids, (size_t)n * sizeof(int32_t));
+        same[i * 32 + n] = pos[i].ids[pos[i].n - 1];
+        neg2[i] = (qs_token_seq){same + i * 32, n + 1};
+    }
+    CHECK(qs_extract(&ctx, pos, neg2, np, &p, &d) == QS_OK, "same last token: %s", qs_last_error());
+    CHECK(!d.vec[0] && d.n_zero_layers == 1 && d.vec[1] && d.vec[L], "same last token: layer 0 must be left out, others kept");
+    qs_dir_free(&d);
+    free(same), free(neg2);
     free(mask), free(pos), free(neg);
     qs_ctx_free(&ctx);
     qs_st_close(&ref);
