@@ -3,7 +3,9 @@
  * transformers (tests/reference/make_real_fixtures.py, float32 compute on
  * the same BF16 weights).
  *
- * usage: test_real_model MODEL_DIR FIXTURE.json FIXTURE.safetensors
+ * usage: test_real_model [MODEL_DIR FIXTURE.json FIXTURE.safetensors]
+ * Without arguments: MODEL_DIR = $QSTEER_REAL_MODEL_DIR and the fixtures of
+ * $QSTEER_REAL_MODEL_NAME (default qwen2.5-coder-1.5b-instruct) in tests/data/real/.
  * For each fixture prompt: our token ids equal HF's; the last-position hidden
  * state at every layer boundary and the top-20 logits are within TOL of the
  * tensor's scale; the greedy continuation equals HF's for at least 16 tokens
@@ -40,9 +42,19 @@ static void hook(void *ud, int il, float *x, int n, int H, const qs_batch *b) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: test_real_model MODEL_DIR FIXTURE.json FIXTURE.safetensors\n");
-        return 2;
+    char fj[1024], fs[1024];
+    const char *env_dir = getenv("QSTEER_REAL_MODEL_DIR"), *env_name = getenv("QSTEER_REAL_MODEL_NAME");
+    char *args[4] = {argv[0], NULL, fj, fs};
+    if (argc == 1 && env_dir && env_dir[0]) {
+        if (!env_name || !env_name[0]) env_name = "qwen2.5-coder-1.5b-instruct";
+        snprintf(fj, sizeof fj, "tests/data/real/%s.json", env_name);
+        snprintf(fs, sizeof fs, "tests/data/real/%s.safetensors", env_name);
+        args[1] = (char *)env_dir;
+        argv = args;
+    } else if (argc != 4) {
+        fprintf(stderr, "test_real_model: set QSTEER_REAL_MODEL_DIR (tests/run-all.sh does, after weights/fetch-test-model) "
+                        "or give MODEL_DIR FIXTURE.json FIXTURE.safetensors\n");
+        return 1;
     }
     qs_kernels_init(~0u);
     qs_weights w;
