@@ -30,6 +30,7 @@
 #include "forward.h"
 #include "generate.h"
 #include "kernels.h"
+#include "quant.h"
 #include "sampler.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -54,8 +55,8 @@ static double peak_rss_bytes(void) {
 
 /*
  * Read bandwidth with nt threads: each sums its share of a buffer far larger
- * than the caches (8 independent 64-bit accumulators, so the loop is limited
- * by memory, not by the adds). Best of 3 passes, in GB/s.
+ * than the caches (AVX2 loads into 4 independent accumulators, so the loop is
+ * limited by memory, not by the adds). Best of 3 passes, in GB/s.
  */
 typedef struct {
     uint64_t *buf;
@@ -70,6 +71,34 @@ static void bw_init(bw_probe *p, size_t bytes) {
 
 static volatile uint64_t bw_sink;
 
+/* Sum of n words (n % 16 == 0): AVX2 loads when the CPU has them, else 8 scalar accumulators. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2"))) static uint64_t sum_words_avx2(const uint64_t *b, size_t n) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    for (size_t i = 0; i < n; i += 16) {
+        a0 = _mm256_add_epi64(a0, _mm256_loadu_si256((const __m256i *)(b + i)));
+        a1 = _mm256_add_epi64(a1, _mm256_loadu_si256((const __m256i *)(b + i + 4)));
+        a2 = _mm256_add_epi64(a2, _mm256_loadu_si256((const __m256i *)(b + i + 8)));
+        a3 = _mm256_add_epi64(a3, _mm256_loadu_si256((const __m256i *)(b + i + 12)));
+    }
+    __m256i s = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
+    uint64_t v[4];
+    _mm256_storeu_si256((__m256i *)v, s);
+    return v[0] + v[1] + v[2] + v[3];
+}
+#endif
+
+static uint64_t sum_words(const uint64_t *b, size_t n) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) return sum_words_avx2(b, n);
+#endif
+    uint64_t a[8] = {0};
+    for (size_t i = 0; i < n; i += 8)
+        for (int j = 0; j < 8; j++) a[j] += b[i + j];
+    return a[0] + a[1] + a[2] + a[3] + a[4] + a[5] + a[6] + a[7];
+}
+
 static double bw_measure(const bw_probe *p, int nt) {
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
@@ -82,12 +111,8 @@ static double bw_measure(const bw_probe *p, int nt) {
 #else
             int ith = 0, nth = 1;
 #endif
-            size_t per = (p->n / nth) & ~(size_t)7, i0 = per * (size_t)ith;
-            const uint64_t *b = p->buf + i0;
-            uint64_t a[8] = {0};
-            for (size_t i = 0; i < per; i += 8)
-                for (int j = 0; j < 8; j++) a[j] += b[i + j];
-            for (int j = 0; j < 8; j++) total += a[j];
+            size_t per = (p->n / nth) & ~(size_t)15, i0 = per * (size_t)ith;
+            total += sum_words(p->buf + i0, per);
         }
         double dt = qs_now() - t0;
         bw_sink = total;
@@ -107,7 +132,7 @@ typedef struct {
     int gen_tokens;
     int prompts[4], n_prompts;
     int batches[8], n_batches;
-    int kernels_only, no_kernels, kv;
+    int kernels_only, no_kernels, kv, q8;
 } bench_opts;
 
 static void usage(FILE *f) {
@@ -122,6 +147,7 @@ static void usage(FILE *f) {
             "  --gen N            decode steps per generation run (default 32)\n"
             "  --prompt LIST      prompt lengths, comma-separated (default 64,512)\n"
             "  --batch LIST       generation batch sizes (default 1,4,8,16)\n"
+            "  --weights q8       quantize the matrices to 8 bits at load (blocks of 32, float scale)\n"
             "  --no-kernels       skip the kernel microbenchmarks\n"
             "  --kernels-only     only the kernel microbenchmarks (no model needed)\n"
             "  --kv               also print 'key value' lines for scripts\n"
@@ -188,13 +214,14 @@ static int32_t rand_token(uint64_t *s, int vocab) {
 }
 
 int qs_bench_run(int argc, char **argv) {
-    enum { O_THREADS = 256, O_KERNELS, O_REPS, O_GEN, O_PROMPT, O_BATCH, O_NOK, O_KONLY, O_KV };
+    enum { O_THREADS = 256, O_KERNELS, O_REPS, O_GEN, O_PROMPT, O_BATCH, O_NOK, O_KONLY, O_KV, O_WEIGHTS };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},      {"threads", required_argument, 0, O_THREADS},
         {"kernels", required_argument, 0, O_KERNELS}, {"reps", required_argument, 0, O_REPS},
         {"gen", required_argument, 0, O_GEN},      {"prompt", required_argument, 0, O_PROMPT},
         {"batch", required_argument, 0, O_BATCH},  {"no-kernels", no_argument, 0, O_NOK},
         {"kernels-only", no_argument, 0, O_KONLY}, {"kv", no_argument, 0, O_KV},
+        {"weights", required_argument, 0, O_WEIGHTS},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     bench_opts o = {.kmask = ~0u, .reps = 3, .gen_tokens = 32, .prompts = {64, 512}, .n_prompts = 2,
                     .batches = {1, 4, 8, 16}, .n_batches = 4};
@@ -221,6 +248,10 @@ int qs_bench_run(int argc, char **argv) {
         case O_NOK: o.no_kernels = 1; break;
         case O_KONLY: o.kernels_only = 1; break;
         case O_KV: o.kv = 1; break;
+        case O_WEIGHTS:
+            if (!strcmp(optarg, "q8")) o.q8 = 1;
+            else if (strcmp(optarg, "native")) { fprintf(stderr, "bench: --weights: expected q8 or native\n"); return 2; }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -250,6 +281,8 @@ int qs_bench_run(int argc, char **argv) {
     double t0 = qs_now();
     qs_weights w;
     if (qs_weights_load(&w, o.model) != QS_OK) { fprintf(stderr, "bench: %s\n", qs_last_error()); free(bw.buf); return 1; }
+    qs_quant *quant = NULL;
+    if (o.q8 && qs_quant_q8(&w, nt, &quant) != QS_OK) { fprintf(stderr, "bench: %s\n", qs_last_error()); return 1; }
     qs_ctx ctx;
     const int prompt_b = 16; /* prompt of each batched-generation sequence */
     int n_ctx = max_p + 1 > prompt_b + o.gen_tokens + 1 ? max_p + 1 : prompt_b + o.gen_tokens + 1;
@@ -259,6 +292,16 @@ int qs_bench_run(int argc, char **argv) {
     double t_load = qs_now() - t0;
     const qs_config *cfg = &w.cfg;
     const int V = cfg->vocab_size;
+    /* bytes one decode step streams: every layer matrix and the LM head, in their current dtype */
+    double step_bytes = 0;
+    for (int il = 0; il < cfg->n_layers; il++) {
+        const qs_layer *ly = &w.layers[il];
+        const qs_mat *ms[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->ffn_gate, &ly->ffn_up, &ly->ffn_down};
+        for (int i = 0; i < 7; i++)
+            step_bytes += (double)ms[i]->rows * ms[i]->cols * (ms[i]->dtype == QS_DTYPE_Q8 ? 1.125 : (double)qs_dtype_size(ms[i]->dtype));
+    }
+    step_bytes += (double)w.output.rows * w.output.cols *
+                  (w.output.dtype == QS_DTYPE_Q8 ? 1.125 : (double)qs_dtype_size(w.output.dtype));
     uint64_t seed = 7;
     int32_t *prompt = qs_malloc((size_t)(max_p + max_b * prompt_b) * sizeof(int32_t));
     for (int i = 0; i < max_p + max_b * prompt_b; i++) prompt[i] = rand_token(&seed, V);
@@ -269,8 +312,9 @@ int qs_bench_run(int argc, char **argv) {
     (void)qs_argmax(ctx.logits, V);
     double ttft = qs_now() - t0 + t_load;
     double kv_bytes = 2.0 * cfg->n_layers * cp.n_seq * n_ctx * qs_config_kv_dim(cfg) * sizeof(float);
-    printf("\nmodel %s: %d layers, hidden %d, %.2f GB of weights; kernels %s, %d threads\n", o.model, cfg->n_layers,
-           cfg->hidden_size, (double)w.weight_bytes / 1e9, qs_k.name, ctx.p.n_threads);
+    printf("\nmodel %s: %d layers, hidden %d, %.2f GB of weights (%s); %.2f GB streamed per decode step; kernels %s, %d threads\n",
+           o.model, cfg->n_layers, cfg->hidden_size, (double)w.weight_bytes / 1e9, o.q8 ? "matrices quantized to q8" : "as stored",
+           step_bytes / 1e9, qs_k.name, ctx.p.n_threads);
     printf("load %.3f s (incl. pre-faulting the mapping); time to first token %.3f s\n", t_load, ttft);
     if (o.kv) printf("kv load_s %.3f\nkv ttft_s %.3f\n", t_load, ttft);
 
@@ -314,20 +358,22 @@ int qs_bench_run(int argc, char **argv) {
             v[r] = (double)B * o.gen_tokens / (qs_now() - ts);
         }
         double tps = median(v, o.reps), p = median(pr, o.reps);
-        double gbs = tps / B * (double)w.weight_bytes / 1e9; /* weight bytes streamed per second */
+        double gbs = tps / B * step_bytes / 1e9; /* weight bytes streamed per second */
         char name[48];
         snprintf(name, sizeof name, "generate batch %d", B);
         printf("  %-24s %10.1f %12.1f %9.0f%%\n", name, tps, p, 100 * gbs / p);
         if (o.kv) printf("kv tg_b%d %.2f\nkv tg_b%d.probe_gbs %.2f\nkv tg_b%d.probe_frac %.3f\n", B, tps, B, p, B, gbs / p);
     }
-    double rss = peak_rss_bytes(), budget = (double)w.weight_bytes + kv_bytes;
+    double resident_w = o.q8 ? step_bytes : (double)w.weight_bytes; /* q8: the copies, not the mapping */
+    double rss = peak_rss_bytes(), budget = resident_w + kv_bytes;
     double probe_bytes = (double)bw.n * sizeof(uint64_t);
     printf("\npeak RSS %.2f GB (weights %.2f GB + KV cache %.3f GB; bench's own probe buffer %.2f GB): "
            "%.2f of weights+KV excluding the probe buffer\n",
-           rss / 1e9, (double)w.weight_bytes / 1e9, kv_bytes / 1e9, probe_bytes / 1e9, (rss - probe_bytes) / budget);
+           rss / 1e9, resident_w / 1e9, kv_bytes / 1e9, probe_bytes / 1e9, (rss - probe_bytes) / budget);
     if (o.kv) printf("kv peak_rss_gb %.3f\nkv rss_frac %.3f\n", rss / 1e9, (rss - probe_bytes) / budget);
     free(tok), free(pos), free(sq), free(want), free(prompt);
     qs_ctx_free(&ctx);
+    qs_quant_free(quant);
     qs_weights_free(&w);
     free(bw.buf);
     return 0;

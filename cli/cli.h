@@ -15,6 +15,7 @@ int qs_cmd_extract(int argc, char **argv);
 int qs_cmd_activations(int argc, char **argv);
 int qs_cmd_directions(int argc, char **argv);
 int qs_cmd_experiment(int argc, char **argv);
+int qs_cmd_bench(int argc, char **argv);
 
 /* Print "qsteer <cmd>: <message>" (printf format) to stderr; returns 2 (usage) or 1. */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

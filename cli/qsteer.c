@@ -14,6 +14,7 @@ static const struct {
     {"activations", qs_cmd_activations, "dump residual-stream activations at chosen layers"},
     {"directions", qs_cmd_directions, "inspect or convert direction files (safetensors <-> llama.cpp GGUF)"},
     {"experiment", qs_cmd_experiment, "run a steering experiment grid: results.jsonl, summary.json, report.md"},
+    {"bench", qs_cmd_bench, "speed: prompt and batched generation tok/s, load time, RSS, kernels, bandwidth"},
     {"tokenize", qs_cmd_tokenize, "text <-> token ids with a tokenizer.json, as JSON lines"},
 };
 

@@ -40,27 +40,41 @@ static int thread_id(void) {
 /* ------------------------------------------------------------ context */
 
 /*
- * Map every page of the weight files now (they are usually in the page cache
- * already), so the first forward pass does not take a page fault per 4 KiB of
- * weights. MADV_POPULATE_READ (Linux 5.14) fills the page tables in one call per
- * range; the ranges are split over the threads. Best effort: errors are ignored.
+ * Map every page of the weight matrices the forward pass streams now (they
+ * are usually in the page cache already), so the first forward pass does not
+ * take a page fault per 4 KiB of weights. MADV_POPULATE_READ (Linux 5.14)
+ * fills the page tables in one call per range; the ranges are split over the
+ * threads. Matrices already copied out of the mapping (--weights q8) and the
+ * embedding table (only looked up by row) are skipped. Best effort.
  */
 static void prefault_weights(const qs_weights *w, int nt) {
-    for (int i = 0; i < w->n_shards; i++) {
-        char *base = w->shards[i].map;
-        size_t size = w->shards[i].map_size;
-        if (!base || !size) continue;
-        madvise(base, size, MADV_WILLNEED);
 #ifdef MADV_POPULATE_READ
-        const size_t page = 4096, n_parts = 64;
-        size_t per = (size / n_parts + page - 1) & ~(page - 1);
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-        for (size_t p = 0; p < n_parts; p++) {
-            size_t off = p * per;
-            if (off < size) madvise(base + off, off + per < size ? per : size - off, MADV_POPULATE_READ);
-        }
-#endif
+    const int L = w->cfg.n_layers;
+    const size_t page = 4096, part = (size_t)8 << 20;
+    const qs_mat **mats = qs_malloc((size_t)(7 * L + 1) * sizeof(qs_mat *));
+    int nm = 0;
+    for (int il = 0; il < L; il++) {
+        const qs_layer *ly = &w->layers[il];
+        const qs_mat *ms[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->ffn_gate, &ly->ffn_up, &ly->ffn_down};
+        for (int i = 0; i < 7; i++) mats[nm++] = ms[i];
     }
+    mats[nm++] = &w->output;
+    for (int i = 0; i < nm; i++) {
+        const qs_mat *m = mats[i];
+        if (m->dtype >= QS_DTYPE_COUNT) continue; /* not in the mapping */
+        uintptr_t b0 = (uintptr_t)m->data & ~(uintptr_t)(page - 1);
+        uintptr_t b1 = (uintptr_t)m->data + (size_t)m->rows * m->cols * qs_dtype_size(m->dtype);
+        const long n_parts = (long)((b1 - b0 + part - 1) / part);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (n_parts > 1)
+        for (long p = 0; p < n_parts; p++) {
+            uintptr_t s0 = b0 + (size_t)p * part, s1 = s0 + part < b1 ? s0 + part : b1;
+            madvise((void *)s0, s1 - s0, MADV_POPULATE_READ);
+        }
+    }
+    free(mats);
+#else
+    (void)w, (void)nt;
+#endif
 }
 
 qs_status qs_ctx_init(qs_ctx *ctx, const qs_weights *w, const qs_ctx_params *p) {
@@ -141,11 +155,17 @@ typedef struct {
 
 #define MM_MAX_CHUNKS 4096
 
+/* Bytes of one row of W in its dtype (Q8: 36 bytes per 32 weights). */
+static size_t row_bytes(const qs_mat *W) {
+    if (W->dtype == QS_DTYPE_Q8) return (size_t)W->cols / QS_Q8_GROUP * sizeof(qs_q8_block);
+    return (size_t)W->cols * qs_dtype_size(W->dtype);
+}
+
 /* Rows per chunk for a matrix of m rows: about 8 chunks per thread, a multiple of 16 rows,
  * and at least 32 KiB of weights so per-chunk overhead stays small. */
-static int chunk_rows(int m, int k, size_t es, int nt) {
+static int chunk_rows(int m, size_t rb, int nt) {
     int rows = m / (8 * nt);
-    int min_rows = (int)((32 << 10) / ((size_t)k * es)) + 1;
+    int min_rows = (int)((32 << 10) / rb) + 1;
     if (rows < min_rows) rows = min_rows;
     rows = (rows + 15) & ~15;
     return rows < m ? rows : m;
@@ -158,7 +178,7 @@ static int make_chunks(mm_chunk *chunks, int *is_tail, float *const *y, const qs
     int nc = 0;
     for (int i = 0; i < n_mat; i++) {
         const int m = W[i]->rows, m_al = align ? m - m % align : m;
-        int rows = chunk_rows(m, W[i]->cols, qs_dtype_size(W[i]->dtype), nt);
+        int rows = chunk_rows(m, row_bytes(W[i]), nt);
         while (rows * (MM_MAX_CHUNKS / n_mat - 1) < m) rows *= 2;
         if (align) rows = (rows + 31) & ~31;
         for (int r = 0; r < m_al; r += rows) {

@@ -29,6 +29,23 @@ enum {
 };
 
 /*
+ * 8-bit weights (`--weights q8`), made at load from BF16/F16/F32 by engine/quant.c: each row of
+ * k (a multiple of QS_Q8_GROUP) weights is k/32 blocks of {float d; int8 q[32]}, weight = d * q,
+ * d = max|w| / 127 over the block, q = round(w / d). 36 bytes per 32 weights (1.125 B/weight).
+ * QS_DTYPE_Q8 extends qs_dtype inside the engine only (safetensors never holds it).
+ */
+#define QS_Q8_GROUP 32
+#define QS_DTYPE_Q8 ((qs_dtype)QS_DTYPE_COUNT)
+#define QS_KDTYPES (QS_DTYPE_COUNT + 1) /* table size: the safetensors dtypes + Q8 */
+typedef struct {
+    float d;
+    int8_t q[QS_Q8_GROUP];
+} qs_q8_block;
+
+/* Quantize one row of k float32 weights (k % QS_Q8_GROUP == 0) into k/32 blocks (kernels_ref.c). */
+void qs_q8_quantize_row(qs_q8_block *dst, const float *src, int k);
+
+/*
  * Matrix times vectors, rows r0..r1 of W:
  *   y[t*ldy + r] = sum_j x[t*k + j] * W[r*k + j]   for t < n, r0 <= r < r1
  * x: [n, k] float32; W: [rows, k] in the kernel's dtype; y: [n, ldy].
@@ -75,14 +92,14 @@ typedef void (*qs_gemm_pack_fn)(void *xp, const float *x, int n, int k, int tt0,
 typedef size_t (*qs_gemm_pack_size_fn)(int n, int k);
 
 typedef struct {
-    qs_matvec_fn matvec[QS_DTYPE_COUNT];          /* F32, F16, BF16 entries */
-    qs_rows_to_f32_fn rows_to_f32[QS_DTYPE_COUNT];
+    qs_matvec_fn matvec[QS_KDTYPES];          /* F32, F16, BF16, Q8 entries */
+    qs_rows_to_f32_fn rows_to_f32[QS_KDTYPES];
     qs_rmsnorm_fn rmsnorm;
     qs_swiglu_fn swiglu;
     qs_add_fn add;
     qs_attn_fn attn;
     qs_rope_fn rope;
-    qs_gemm_fn gemm[QS_DTYPE_COUNT];
+    qs_gemm_fn gemm[QS_KDTYPES];
     qs_gemm_pack_fn gemm_pack;
     qs_gemm_pack_size_fn gemm_pack_size;
     int gemm_k_align, gemm_row_align;

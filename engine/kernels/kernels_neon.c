@@ -5,6 +5,7 @@
  */
 #include <arm_neon.h>
 #include <math.h>
+#include <string.h>
 
 #include "fp16.h"
 #include "kernels.h"
@@ -33,6 +34,12 @@ static inline vf vpow2i(vf n) {
 static inline vf vld_f32(const float *p) { return vld1q_f32(p); }
 static inline vf vld_f16(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 static inline vf vld_bf16(const uint16_t *p) { return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16)); }
+static inline vf vld_q8(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    int16x8_t h = vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(v)));
+    return vcvtq_f32_s32(vmovl_s16(vget_low_s16(h)));
+}
 
 #include "kernels_simd.inc"
 

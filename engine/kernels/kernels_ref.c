@@ -32,6 +32,41 @@ static void rows_bf16_ref(float *d, const void *w, int k, int r0, int r1) { rows
         }                                                                                     \
     }
 
+void qs_q8_quantize_row(qs_q8_block *dst, const float *src, int k) {
+    for (int b = 0; b < k / QS_Q8_GROUP; b++) {
+        const float *s = src + b * QS_Q8_GROUP;
+        float amax = 0;
+        for (int j = 0; j < QS_Q8_GROUP; j++) amax = fmaxf(amax, fabsf(s[j]));
+        const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+        dst[b].d = d;
+        for (int j = 0; j < QS_Q8_GROUP; j++) dst[b].q[j] = (int8_t)lrintf(s[j] * id);
+    }
+}
+
+static void matvec_q8_ref(float *y, int ldy, const float *x, int n, const void *w, int k, int r0, int r1) {
+    const qs_q8_block *W = w;
+    const int nb = k / QS_Q8_GROUP;
+    for (int r = r0; r < r1; r++) {
+        const qs_q8_block *row = W + (size_t)r * nb;
+        for (int t = 0; t < n; t++) {
+            const float *xt = x + (size_t)t * k;
+            float acc = 0.0f;
+            for (int b = 0; b < nb; b++)
+                for (int j = 0; j < QS_Q8_GROUP; j++) acc += xt[b * QS_Q8_GROUP + j] * (row[b].d * (float)row[b].q[j]);
+            y[(size_t)t * ldy + r] = acc;
+        }
+    }
+}
+
+static void rows_q8_ref(float *dst, const void *w, int k, int r0, int r1) {
+    const qs_q8_block *W = w;
+    const int nb = k / QS_Q8_GROUP;
+    for (int r = r0; r < r1; r++)
+        for (int b = 0; b < nb; b++)
+            for (int j = 0; j < QS_Q8_GROUP; j++)
+                dst[(size_t)(r - r0) * k + b * QS_Q8_GROUP + j] = W[(size_t)r * nb + b].d * (float)W[(size_t)r * nb + b].q[j];
+}
+
 #define ID(v) (v)
 DEFINE_MATVEC_REF(matvec_f32_ref, float, ID)
 DEFINE_MATVEC_REF(matvec_f16_ref, uint16_t, qs_f16_to_f32)
@@ -92,6 +127,8 @@ void qs_kernels_init_ref(qs_kernels *k) {
     k->rows_to_f32[QS_DTYPE_F32] = rows_f32_ref;
     k->rows_to_f32[QS_DTYPE_F16] = rows_f16_ref;
     k->rows_to_f32[QS_DTYPE_BF16] = rows_bf16_ref;
+    k->matvec[QS_DTYPE_Q8] = matvec_q8_ref;
+    k->rows_to_f32[QS_DTYPE_Q8] = rows_q8_ref;
     k->rmsnorm = rmsnorm_ref;
     k->swiglu = swiglu_ref;
     k->add = add_ref;

@@ -1,0 +1,310 @@
+/*
+ * test_kernels.c - checkasm-style tests of the kernel table: every entry at
+ * every level this CPU (and build) has, against the scalar reference, on
+ * random inputs with sizes that hit every tail path. Outputs are poisoned with
+ * NaN first, so a kernel that skips an element fails.
+ *
+ * Tolerances (errors of a correct kernel are summation-order effects):
+ *   matvec, gemm: |y - ref| <= 1e-5 * sum_j |x_j * w_j| (+1e-30) per output;
+ *   elementwise ops (rmsnorm, swiglu, add, rope): NMSE <= 1e-7 per call and
+ *     max relative error printed; attention: |out - ref| <= 1e-5 * max|v|.
+ * Prints the worst error of each entry and level.
+ *
+ * usage: test_kernels [--bench]   (--bench: also time each entry, GB/s of weights)
+ * Links only the kernels (no weights/ or common/ code), so the same source is
+ * cross-compiled for AArch64 and run under qemu-user by tests/run-all.sh.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fp16.h"
+#include "kernels.h"
+
+static int n_pass, n_fail;
+
+#define CHECK(cond, ...)                                            \
+    do {                                                            \
+        if (cond) {                                                 \
+            n_pass++;                                               \
+        } else {                                                    \
+            n_fail++;                                               \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
+            fprintf(stderr, __VA_ARGS__);                           \
+            fputc('\n', stderr);                                    \
+        }                                                           \
+    } while (0)
+
+static uint64_t rng = 0x1234567887654321ull;
+static float frand(void) { /* uniform in [-1, 1) */
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    return (float)((rng >> 40) & 0xffffff) / 8388608.0f - 1.0f;
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) abort();
+    return p;
+}
+
+static void poison(float *p, size_t n) {
+    for (size_t i = 0; i < n; i++) p[i] = NAN;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Random weights [rows, k] in dtype dt, and their float32 values. */
+static void *make_weights(qs_dtype dt, int rows, int k, float *wf) {
+    size_t n = (size_t)rows * k;
+    if (dt == QS_DTYPE_Q8) {
+        qs_q8_block *q = xmalloc((size_t)rows * (k / QS_Q8_GROUP) * sizeof(qs_q8_block));
+        for (size_t i = 0; i < n; i++) wf[i] = frand();
+        for (int r = 0; r < rows; r++) qs_q8_quantize_row(q + (size_t)r * (k / QS_Q8_GROUP), wf + (size_t)r * k, k);
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < k; j++) {
+                const qs_q8_block *b = q + (size_t)r * (k / QS_Q8_GROUP) + j / QS_Q8_GROUP;
+                wf[(size_t)r * k + j] = b->d * (float)b->q[j % QS_Q8_GROUP];
+            }
+        return q;
+    }
+    void *w = xmalloc(n * (dt == QS_DTYPE_F32 ? 4 : 2));
+    for (size_t i = 0; i < n; i++) {
+        float v = frand();
+        if (dt == QS_DTYPE_F32) ((float *)w)[i] = v, wf[i] = v;
+        else if (dt == QS_DTYPE_BF16) ((uint16_t *)w)[i] = qs_f32_to_bf16(v), wf[i] = qs_bf16_to_f32(((uint16_t *)w)[i]);
+        else {
+            /* F16 by truncating a float in range: exponent rebias, mantissa >> 13 */
+            uint32_t u;
+            memcpy(&u, &v, 4);
+            uint16_t h = (uint16_t)(((u >> 16) & 0x8000) | ((((u >> 23) & 0xff) - 112) << 10) | ((u >> 13) & 0x3ff));
+            if (fabsf(v) < 6.2e-5f) h = 0;
+            ((uint16_t *)w)[i] = h, wf[i] = qs_f16_to_f32(h);
+        }
+    }
+    return w;
+}
+
+static const char *DT_NAME[] = {"f32", "f16", "bf16", "?", "?", "q8"};
+
+/* ------------------------------------------------------------ matvec and gemm */
+
+static double check_matmul(const qs_kernels *K, const qs_kernels *R, qs_dtype dt, int n, int rows, int k, int r0, int r1,
+                           int use_gemm) {
+    float *wf = xmalloc((size_t)rows * k * sizeof(float));
+    void *w = make_weights(dt, rows, k, wf);
+    float *x = xmalloc((size_t)n * k * sizeof(float));
+    for (size_t i = 0; i < (size_t)n * k; i++) x[i] = frand();
+    float *y = xmalloc((size_t)n * rows * sizeof(float)), *yr = xmalloc((size_t)n * rows * sizeof(float));
+    poison(y, (size_t)n * rows), poison(yr, (size_t)n * rows);
+    R->matvec[dt](yr, rows, x, n, w, k, r0, r1);
+    void *xp = NULL;
+    if (use_gemm) {
+        xp = xmalloc(K->gemm_pack_size(n, k));
+        K->gemm_pack(xp, x, n, k, 0, (n + 15) / 16);
+        K->gemm[dt](y, rows, xp, n, w, k, r0, r1);
+    } else {
+        K->matvec[dt](y, rows, x, n, w, k, r0, r1);
+    }
+    double worst = 0;
+    int bad = 0;
+    for (int t = 0; t < n; t++)
+        for (int r = 0; r < rows; r++) {
+            size_t i = (size_t)t * rows + r;
+            if (r < r0 || r >= r1) {
+                if (!isnan(y[i])) bad++; /* rows outside [r0, r1) must stay untouched */
+                continue;
+            }
+            double mag = 1e-30;
+            for (int j = 0; j < k; j++) mag += fabs((double)x[(size_t)t * k + j] * wf[(size_t)r * k + j]);
+            double e = fabs((double)y[i] - yr[i]) / mag;
+            if (!(e <= worst)) worst = e; /* NaN -> worst becomes NaN */
+        }
+    CHECK(bad == 0 && worst <= 1e-5, "[%s] %s %s n=%d rows=%d k=%d r=[%d,%d): err %.3g, %d written outside", K->name,
+          use_gemm ? "gemm" : "matvec", DT_NAME[dt], n, rows, k, r0, r1, worst, bad);
+    free(wf), free(w), free(x), free(y), free(yr), free(xp);
+    return worst;
+}
+
+/* ------------------------------------------------------------ elementwise */
+
+static double nmse(const float *a, const float *b, size_t n) {
+    double num = 0, den = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)a[i] - b[i];
+        num += d * d, den += (double)b[i] * b[i];
+    }
+    return num / den;
+}
+
+static double check_elementwise(const qs_kernels *K, const qs_kernels *R, int dim) {
+    double worst = 0;
+    float *x = xmalloc(dim * sizeof(float)), *wt = xmalloc(dim * sizeof(float)), *u = xmalloc(dim * sizeof(float));
+    float *o = xmalloc(dim * sizeof(float)), *orf = xmalloc(dim * sizeof(float));
+    for (int i = 0; i < dim; i++) x[i] = 8 * frand(), wt[i] = frand(), u[i] = frand();
+    x[0] = -95.0f; /* exp() clamping region of swiglu */
+    /* rmsnorm */
+    poison(o, dim), poison(orf, dim);
+    K->rmsnorm(o, x, wt, dim, 1e-6f), R->rmsnorm(orf, x, wt, dim, 1e-6f);
+    double e = nmse(o, orf, dim);
+    CHECK(e <= 1e-7, "[%s] rmsnorm dim=%d nmse %.3g", K->name, dim, e);
+    worst = fmax(worst, e);
+    /* swiglu */
+    poison(o, dim), poison(orf, dim);
+    K->swiglu(o, x, u, dim), R->swiglu(orf, x, u, dim);
+    e = nmse(o, orf, dim);
+    CHECK(e <= 1e-7, "[%s] swiglu n=%d nmse %.3g", K->name, dim, e);
+    worst = fmax(worst, e);
+    /* add */
+    memcpy(o, x, dim * sizeof(float)), memcpy(orf, x, dim * sizeof(float));
+    K->add(o, u, dim), R->add(orf, u, dim);
+    e = nmse(o, orf, dim);
+    CHECK(e == 0, "[%s] add n=%d nmse %.3g", K->name, dim, e);
+    /* rope: dim as n_heads * hd for hd = 2 * (dim / 2) when dim is even */
+    if (dim % 2 == 0) {
+        const int hd = dim >= 64 && dim % 64 == 0 ? 64 : dim, nh = dim / hd;
+        float *cs = xmalloc(hd / 2 * sizeof(float)), *sn = xmalloc(hd / 2 * sizeof(float));
+        for (int i = 0; i < hd / 2; i++) cs[i] = cosf(0.3f * i), sn[i] = sinf(0.3f * i);
+        memcpy(o, x, dim * sizeof(float)), memcpy(orf, x, dim * sizeof(float));
+        K->rope(o, nh, hd, cs, sn), R->rope(orf, nh, hd, cs, sn);
+        e = nmse(o, orf, dim);
+        CHECK(e <= 1e-12, "[%s] rope heads=%d hd=%d nmse %.3g", K->name, nh, hd, e);
+        worst = fmax(worst, e);
+        free(cs), free(sn);
+    }
+    free(x), free(wt), free(u), free(o), free(orf);
+    return worst;
+}
+
+static double check_attn(const qs_kernels *K, const qs_kernels *R, int n_pos, int hd) {
+    const int ld = hd * 3;
+    float *q = xmalloc(hd * sizeof(float)), *kc = xmalloc((size_t)n_pos * ld * sizeof(float));
+    float *vc = xmalloc((size_t)n_pos * ld * sizeof(float)), *s = xmalloc(n_pos * sizeof(float));
+    float *o = xmalloc(hd * sizeof(float)), *orf = xmalloc(hd * sizeof(float));
+    for (int i = 0; i < hd; i++) q[i] = 3 * frand();
+    float vmax = 0;
+    for (size_t i = 0; i < (size_t)n_pos * ld; i++) kc[i] = frand(), vc[i] = frand(), vmax = fmaxf(vmax, fabsf(vc[i]));
+    poison(o, hd), poison(orf, hd);
+    const float scale = 1.0f / sqrtf((float)hd);
+    K->attn(o, q, kc, vc, ld, n_pos, hd, scale, s);
+    R->attn(orf, q, kc, vc, ld, n_pos, hd, scale, s);
+    double worst = 0;
+    for (int i = 0; i < hd; i++) {
+        double e = fabs((double)o[i] - orf[i]) / vmax;
+        if (!(e <= worst)) worst = e;
+    }
+    CHECK(worst <= 1e-5, "[%s] attn n_pos=%d hd=%d err %.3g", K->name, n_pos, hd, worst);
+    free(q), free(kc), free(vc), free(s), free(o), free(orf);
+    return worst;
+}
+
+/* ------------------------------------------------------------ benchmark */
+
+static void bench_level(const qs_kernels *K) {
+    const int rows = 4096, k = 4096, reps = 5;
+    float *wf = xmalloc((size_t)rows * k * sizeof(float));
+    float *x = xmalloc((size_t)16 * k * sizeof(float)), *y = xmalloc((size_t)16 * rows * sizeof(float));
+    for (int i = 0; i < 16 * k; i++) x[i] = frand();
+    static const int dts[] = {QS_DTYPE_F32, QS_DTYPE_F16, QS_DTYPE_BF16, QS_DTYPE_Q8};
+    for (int di = 0; di < 4; di++) {
+        const int dt = dts[di];
+        void *w = make_weights((qs_dtype)dt, rows, k, wf);
+        const double bytes = (double)rows * k * (dt == QS_DTYPE_F32 ? 4 : dt == QS_DTYPE_Q8 ? 1.125 : 2);
+        static const int ns[] = {1, 8, 16};
+        for (int in = 0; in < 3; in++) {
+            double best = 1e30;
+            for (int r = 0; r < reps; r++) {
+                double t0 = now();
+                K->matvec[dt](y, rows, x, ns[in], w, k, 0, rows);
+                best = fmin(best, now() - t0);
+            }
+            printf("  bench [%-6s] matvec %-4s n=%-2d  %6.1f GB/s %7.1f GFLOP/s (1 thread)\n", K->name, DT_NAME[dt], ns[in],
+                   bytes / best / 1e9, 2.0 * rows * k * ns[in] / best / 1e9);
+        }
+        if (K->gemm[dt]) {
+            void *xp = xmalloc(K->gemm_pack_size(16, k));
+            K->gemm_pack(xp, x, 16, k, 0, 1);
+            double best = 1e30;
+            for (int r = 0; r < reps; r++) {
+                double t0 = now();
+                K->gemm[dt](y, rows, xp, 16, w, k, 0, rows);
+                best = fmin(best, now() - t0);
+            }
+            printf("  bench [%-6s] gemm   %-4s n=16  %6.1f GB/s %7.1f GFLOP/s (1 thread)\n", K->name, DT_NAME[dt],
+                   bytes / best / 1e9, 2.0 * rows * k * 16 / best / 1e9);
+            free(xp);
+        }
+        free(w);
+    }
+    free(wf), free(x), free(y);
+}
+
+/* ------------------------------------------------------------ main */
+
+int main(int argc, char **argv) {
+    const int bench = argc > 1 && !strcmp(argv[1], "--bench");
+    static const struct { unsigned level; const char *name; } levels[] = {
+        {QS_CPU_AVX2, "avx2"}, {QS_CPU_AVX512, "avx512"}, {QS_CPU_AMX, "amx"}, {QS_CPU_NEON, "neon"}};
+    qs_kernels R, K;
+    qs_kernels_for_level(&R, 0);
+    int n_levels = 0;
+    for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++) {
+        if (!qs_kernels_for_level(&K, levels[li].level)) {
+            printf("[%-6s] not available on this CPU/build\n", levels[li].name);
+            continue;
+        }
+        n_levels++;
+        double w_mv[3] = {0}, w_q8 = 0, w_gemm = 0, w_el = 0, w_at = 0;
+        static const int ks[] = {1, 7, 16, 33, 96, 128, 1000, 1536};
+        static const int ns[] = {1, 2, 3, 4, 5, 8, 9, 16, 17};
+        for (int dt = 0; dt < 3; dt++)
+            for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++)
+                for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++) {
+                    const int k = ks[ik], n = ns[in], rows = 37;
+                    w_mv[dt] = fmax(w_mv[dt], check_matmul(&K, &R, (qs_dtype)dt, n, rows, k, 3, 3 + 7 * (1 + (int)in % 4), 0));
+                }
+        static const int qk[] = {32, 96, 1536};
+        for (size_t ik = 0; ik < sizeof qk / sizeof qk[0]; ik++)
+            for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++) {
+                w_q8 = fmax(w_q8, check_matmul(&K, &R, QS_DTYPE_Q8, ns[in], 37, qk[ik], 3, 3 + 7 * (1 + (int)in % 4), 0));
+                /* rows_to_f32 must equal the reference dequantization exactly */
+                const int k = qk[ik], rows = 5;
+                float *wf = xmalloc((size_t)rows * k * sizeof(float)), *a = xmalloc((size_t)rows * k * sizeof(float));
+                float *b = xmalloc((size_t)rows * k * sizeof(float));
+                void *w = make_weights(QS_DTYPE_Q8, rows, k, wf);
+                poison(a, (size_t)rows * k), poison(b, (size_t)rows * k);
+                K.rows_to_f32[QS_DTYPE_Q8](a, w, k, 1, rows), R.rows_to_f32[QS_DTYPE_Q8](b, w, k, 1, rows);
+                CHECK(!memcmp(a, b, (size_t)(rows - 1) * k * sizeof(float)), "[%s] rows_to_f32 q8 k=%d differs", K.name, k);
+                free(wf), free(a), free(b), free(w);
+            }
+        if (K.gemm_pack) {
+            static const int gk[] = {32, 96, 128, 1536};
+            static const int gn[] = {2, 5, 16, 17, 33, 64};
+            for (size_t ik = 0; ik < sizeof gk / sizeof gk[0]; ik++)
+                for (size_t in = 0; in < sizeof gn / sizeof gn[0]; in++)
+                    for (int dt = 0; dt < 3; dt++)
+                        if (K.gemm[dt]) {
+                            w_gemm = fmax(w_gemm, check_matmul(&K, &R, (qs_dtype)dt, gn[in], 80, gk[ik], 16, 64, 1));
+                            w_gemm = fmax(w_gemm, check_matmul(&K, &R, (qs_dtype)dt, gn[in], 80, gk[ik], 32, 80, 1));
+                        }
+        }
+        static const int dims[] = {1, 5, 16, 17, 64, 100, 128, 1536};
+        for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) w_el = fmax(w_el, check_elementwise(&K, &R, dims[i]));
+        static const int pos[] = {1, 2, 15, 16, 17, 100};
+        static const int hds[] = {8, 16, 24, 64, 128};
+        for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
+            for (size_t j = 0; j < sizeof hds / sizeof hds[0]; j++) w_at = fmax(w_at, check_attn(&K, &R, pos[i], hds[j]));
+        printf("[%-6s] worst: matvec f32 %.2e f16 %.2e bf16 %.2e q8 %.2e (of sum|x*w|) | gemm %.2e | elementwise nmse %.2e"
+               " | attn %.2e\n", K.name, w_mv[0], w_mv[1], w_mv[2], w_q8, w_gemm, w_el, w_at);
+        if (bench) bench_level(&K);
+    }
+    if (bench) bench_level(&R);
+    printf("test_kernels: %d levels besides ref; %d passed, %d failed\n", n_levels, n_pass, n_fail);
+    return n_fail ? 1 : (n_pass ? 0 : 77);
+}
