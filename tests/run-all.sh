@@ -37,6 +37,27 @@ ninja -C build-asan || exit 1
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run_suite build-asan "unit tests under ASan/UBSan" --suite unit
 
+echo "== NEON kernels: cross-compiled for AArch64, run under qemu-user"
+# The NEON level is tested, not only compiled: test_kernels checks every NEON table entry against
+# the scalar reference. Needs Debian's aarch64 cross gcc and qemu-user; if they cannot be
+# installed this counts as a FAILURE (never a silent skip).
+neon_dir=build-neon
+if bash scripts/deps.sh gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null \
+   && command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null; then
+  mkdir -p "$neon_dir"
+  if aarch64-linux-gnu-gcc -std=c17 -O2 -Wall -Wextra -Werror=vla -D_GNU_SOURCE -DQS_HAVE_NEON \
+       -Iengine/kernels -Iweights -Icommon tests/test_kernels.c engine/kernels/kernels_ref.c \
+       engine/kernels/cpu.c engine/kernels/kernels_neon.c -lm -static -o "$neon_dir/test_kernels" \
+     && qemu-aarch64 "$neon_dir/test_kernels" | tee "$neon_dir/log" && grep -q '^\[neon  \] worst' "$neon_dir/log"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1)); echo "run-all: FAIL: NEON test_kernels under qemu-aarch64"
+  fi
+else
+  failed=$((failed + 1))
+  echo "run-all: FAIL: cannot install gcc-aarch64-linux-gnu / qemu-user for the NEON tests"
+fi
+
 echo "== real-model tier"
 name="${QSTEER_TEST_MODEL:-qwen2.5-coder-1.5b-instruct}"
 if model_dir=$(python3 weights/fetch-test-model --model "$name" | tail -n 1) && [ -f "$model_dir/config.json" ]; then
