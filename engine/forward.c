@@ -201,8 +201,14 @@ static int gemm_ok(const qs_mat *const *W, int n_mat, int n) {
     return 1;
 }
 
+/* Below this many bytes of weights x token tiles a group of matmuls runs on the calling thread:
+ * a fork and join costs more than the work (tiny test models, small KV projections). */
+#define QS_PAR_MIN_BYTES (256 << 10)
+
 static void matmul_group(qs_ctx *ctx, float *const *y, const float *x, int n, const qs_mat *const *W, int n_mat) {
-    const int nt = ctx->p.n_threads;
+    size_t bytes = 0;
+    for (int i = 0; i < n_mat; i++) bytes += (size_t)W[i]->rows * row_bytes(W[i]);
+    const int nt = bytes * (size_t)((n + 15) / 16) < QS_PAR_MIN_BYTES ? 1 : ctx->p.n_threads;
     mm_chunk chunks[MM_MAX_CHUNKS];
     int is_tail[MM_MAX_CHUNKS];
     if (gemm_ok(W, n_mat, n)) {
@@ -216,7 +222,7 @@ static void matmul_group(qs_ctx *ctx, float *const *y, const float *x, int n, co
         }
         void *xp = ctx->xpack;
         const int nc = make_chunks(chunks, is_tail, y, W, n_mat, nt, qs_k.gemm_row_align);
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) if (nt > 1)
         {
 #pragma omp for schedule(static)
             for (int tt = 0; tt < ntt; tt++) qs_k.gemm_pack(xp, x, n, k, tt, tt + 1);
@@ -254,7 +260,7 @@ static void matmul_group(qs_ctx *ctx, float *const *y, const float *x, int n, co
         const qs_mat *M = W[i];
         float *yi = y[i];
         const int n_blocks = (m + QS_GEMM_ROWS - 1) / QS_GEMM_ROWS;
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
         for (int b = 0; b < n_blocks; b++) {
             int r0 = b * QS_GEMM_ROWS, r1 = r0 + QS_GEMM_ROWS < m ? r0 + QS_GEMM_ROWS : m;
             const float *wf;
