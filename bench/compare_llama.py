@@ -65,7 +65,7 @@ def ours(bench, hf, threads, gen, extra=()):
     return kv
 
 
-def llama(llama_bin, gg, threads, gen):
+def llama(llama_bin, gg, threads, gen, batched=True):
     out = run([os.path.join(llama_bin, "llama-bench"), "-m", gg, "-p", "512", "-n", str(gen), "-t", str(threads),
                "-r", "1", "-o", "json"])
     res = {}
@@ -74,6 +74,8 @@ def llama(llama_bin, gg, threads, gen):
             res["pp512"] = t["avg_ts"]
         elif t["n_gen"] > 0 and t["n_prompt"] == 0:
             res["tg_b1"] = t["avg_ts"]
+    if not batched:
+        return res
     out = run([os.path.join(llama_bin, "llama-batched-bench"), "-m", gg, "-c", "4096", "-b", "512", "-ub", "512",
                "-npp", "16", "-ntg", str(gen), "-npl", "8", "-t", str(threads)])
     for line in out.splitlines():
@@ -124,17 +126,19 @@ def main():
         probe = []
         for r in range(a.reps):
             o = ours(bench, hf, a.threads, a.gen)
+            print("    ours: %s" % o, flush=True)
             probe.append(o.get("tg_b1.probe_gbs", 0))
             for k in ("pp512", "tg_b1", "tg_b8", "tg_b16"):
                 rows.setdefault(("ours", k), []).append(o.get(k, float("nan")))
             rows.setdefault(("ours", "frac_b1"), []).append(o.get("tg_b1.probe_frac", float("nan")))
             l = llama(a.llama_bin, gg, a.threads, a.gen)
+            print("    llama.cpp: %s" % l, flush=True)
             for k, v in l.items():
                 rows.setdefault(("llama", k), []).append(v)
             if a.q8:
                 oq = ours(bench, hf, a.threads, a.gen, ["--weights", "q8", "--batch", "1"])
                 rows.setdefault(("ours", "q8_tg_b1"), []).append(oq.get("tg_b1", float("nan")))
-                lq = llama(a.llama_bin, q8gg, a.threads, a.gen)
+                lq = llama(a.llama_bin, q8gg, a.threads, a.gen, batched=False)
                 rows.setdefault(("llama", "q8_tg_b1"), []).append(lq.get("tg_b1", float("nan")))
             print("  rep %d: ours %s | llama.cpp %s" % (
                 r + 1, " ".join("%s=%.1f" % (k, v[-1]) for (e, k), v in rows.items() if e == "ours"),
