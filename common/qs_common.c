@@ -6,6 +6,9 @@
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static _Thread_local char g_err[1024];
@@ -141,3 +144,23 @@ void qs_progress_update(qs_progress *p, long done) {
 }
 
 void qs_progress_end(qs_progress *p, long done) { progress_draw(p, done, 1); }
+
+qs_status qs_map_file(const char *path, size_t min_size, const char *what, void **map, size_t *size) {
+    *map = NULL;
+    *size = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return qs_fail(QS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    qs_status rc = QS_OK;
+    if (fstat(fd, &sb) != 0) {
+        rc = qs_fail(QS_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    } else if ((size_t)sb.st_size < min_size) {
+        rc = qs_fail(QS_ERR_FORMAT, "%s: file is %zu bytes, too short to be %s", path, (size_t)sb.st_size, what);
+    } else {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) rc = qs_fail(QS_ERR_IO, "%s: cannot mmap: %s", path, strerror(errno));
+        else *map = m, *size = (size_t)sb.st_size;
+    }
+    close(fd);
+    return rc;
+}

@@ -63,6 +63,10 @@ typedef struct {
 qs_status qs_atomic_open(qs_atomic_file *af, const char *path);
 qs_status qs_atomic_commit(qs_atomic_file *af, int ok);
 
+/* Map a whole file read-only. Files shorter than min_size are a QS_ERR_FORMAT
+ * error saying they are too short to be `what`. Unmap with munmap(*map, *size). */
+qs_status qs_map_file(const char *path, size_t min_size, const char *what, void **map, size_t *size);
+
 /* Monotonic wall time in seconds. */
 double qs_now(void);
 

@@ -130,25 +130,8 @@ static uint64_t ggml_nbytes(uint32_t type, uint64_t n) {
 qs_status qs_gguf_open(qs_gguf *g, const char *path) {
     memset(g, 0, sizeof *g);
     g->path = qs_strdup(path);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        qs_status rc = qs_fail(QS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        qs_gguf_close(g);
-        return rc;
-    }
-    struct stat sb;
-    qs_status rc = QS_OK;
-    if (fstat(fd, &sb) != 0 || sb.st_size < 24) {
-        rc = qs_fail(QS_ERR_FORMAT, "%s: too short to be a GGUF file", path);
-        goto fail;
-    }
-    g->size = (size_t)sb.st_size;
-    g->map = mmap(NULL, g->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (g->map == MAP_FAILED) {
-        g->map = NULL;
-        rc = qs_fail(QS_ERR_IO, "%s: cannot mmap: %s", path, strerror(errno));
-        goto fail;
-    }
+    qs_status rc = qs_map_file(path, 24, "a GGUF file", &g->map, &g->size);
+    if (rc != QS_OK) goto fail;
     cursor c = {.p = g->map, .end = (const uint8_t *)g->map + g->size, .path = path};
     if (memcmp(c.p, "GGUF", 4) != 0) {
         rc = qs_fail(QS_ERR_FORMAT, "%s: does not start with the GGUF magic", path);
@@ -220,10 +203,8 @@ qs_status qs_gguf_open(qs_gguf *g, const char *path) {
         }
         t->data = (const uint8_t *)g->map + data_start + off;
     }
-    close(fd);
     return QS_OK;
 fail:
-    close(fd);
     qs_gguf_close(g);
     return rc;
 }

@@ -170,29 +170,9 @@ done:
 qs_status qs_st_open(qs_safetensors *st, const char *path) {
     memset(st, 0, sizeof *st);
     st->path = qs_strdup(path);
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        qs_status rc = qs_fail(QS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        qs_st_close(st);
-        return rc;
-    }
-    struct stat sb;
-    qs_status rc = QS_OK;
-    if (fstat(fd, &sb) != 0) {
-        rc = qs_fail(QS_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
-        goto fail;
-    }
-    size_t size = (size_t)sb.st_size;
-    if (size < 8) {
-        rc = qs_fail(QS_ERR_FORMAT, "%s: file is %zu bytes, too short for the 8-byte safetensors header length", path, size);
-        goto fail;
-    }
-    st->map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (st->map == MAP_FAILED) {
-        st->map = NULL;
-        rc = qs_fail(QS_ERR_IO, "%s: cannot mmap: %s", path, strerror(errno));
-        goto fail;
-    }
+    size_t size;
+    qs_status rc = qs_map_file(path, 8, "a safetensors file (8-byte header length)", &st->map, &size);
+    if (rc != QS_OK) goto fail;
     st->map_size = size;
     const uint8_t *p = st->map;
     uint64_t hlen = 0;
@@ -204,10 +184,8 @@ qs_status qs_st_open(qs_safetensors *st, const char *path) {
     }
     rc = parse_header(st, (const char *)p + 8, (size_t)hlen, p + 8 + hlen, size - 8 - (size_t)hlen);
     if (rc != QS_OK) goto fail;
-    close(fd);
     return QS_OK;
 fail:
-    close(fd);
     qs_st_close(st);
     return rc;
 }
