@@ -130,7 +130,8 @@ def main():
             probe.append(o.get("tg_b1.probe_gbs", 0))
             for k in ("pp512", "tg_b1", "tg_b8", "tg_b16"):
                 rows.setdefault(("ours", k), []).append(o.get(k, float("nan")))
-            rows.setdefault(("ours", "frac_b1"), []).append(o.get("tg_b1.probe_frac", float("nan")))
+            for k in ("tg_b1.probe_frac", "ttft_s", "rss_frac"):
+                rows.setdefault(("ours", k), []).append(o.get(k, float("nan")))
             l = llama(a.llama_bin, gg, a.threads, a.gen)
             print("    llama.cpp: %s" % l, flush=True)
             for k, v in l.items():
@@ -141,7 +142,7 @@ def main():
                 lq = llama(a.llama_bin, q8gg, a.threads, a.gen, batched=False)
                 rows.setdefault(("llama", "q8_tg_b1"), []).append(lq.get("tg_b1", float("nan")))
             print("  rep %d: ours %s | llama.cpp %s" % (
-                r + 1, " ".join("%s=%.1f" % (k, v[-1]) for (e, k), v in rows.items() if e == "ours"),
+                r + 1, " ".join("%s=%.2f" % (k, v[-1]) for (e, k), v in rows.items() if e == "ours"),
                 " ".join("%s=%.1f" % (k, v[-1]) for (e, k), v in rows.items() if e == "llama")), flush=True)
         med = {k: statistics.median(v) for k, v in rows.items()}
         print("\n%s BF16, %d threads, medians of %d interleaved runs; read-bandwidth probe %.1f GB/s (median)"
@@ -155,8 +156,10 @@ def main():
                 continue
             ov, lv = med[("ours", k)], med.get(("llama", k))
             print("| %s | %.1f | %s | %s |" % (name, ov, "%.1f" % lv if lv else "-", "%.2f" % (ov / lv) if lv else "-"))
-        print("| batch-1 generation as a fraction of the probe | %.0f%% | | |" % (100 * med[("ours", "frac_b1")]))
+        print("| batch-1 generation as a fraction of the probe | %.0f%% | | |" % (100 * med[("ours", "tg_b1.probe_frac")]))
         print("| batch 16 / batch 1 | %.1fx | | |" % (med[("ours", "tg_b16")] / med[("ours", "tg_b1")]))
+        print("| time to first token (load + 16-token prompt, warm page cache) | %.2f s | | |" % med[("ours", "ttft_s")])
+        print("| peak RSS / (weights + KV cache) | %.2f | | |" % med[("ours", "rss_frac")])
         if os.path.exists(qsteer) and os.path.exists(os.path.join(a.llama_bin, "llama-simple")):
             o_ids, l_ids = greedy_check(qsteer, hf, gg, a.llama_bin)
             same = o_ids == l_ids

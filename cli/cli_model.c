@@ -25,8 +25,20 @@ int cli_model_open(cli_model *m, const char *cmd, const char *dir, int need_toke
     return 0;
 }
 
+int cli_weights_opt(const char *cmd, const char *val, int *q8) {
+    if (!strcmp(val, "q8")) *q8 = 1;
+    else if (!strcmp(val, "native")) *q8 = 0;
+    else return cli_error(cmd, "--weights: expected native or q8, got '%s'", val);
+    return 0;
+}
+
+int cli_model_quantize(cli_model *m, const char *cmd, int n_threads) {
+    return qs_quant_q8(&m->w, n_threads, &m->quant) != QS_OK ? cli_lib_error(cmd) : 0;
+}
+
 void cli_model_close(cli_model *m) {
     if (m->tok) qs_tokenizer_free(m->tok);
+    if (m->quant) qs_quant_free(m->quant);
     if (m->have_w) qs_weights_free(&m->w);
     memset(m, 0, sizeof *m);
 }

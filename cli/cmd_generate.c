@@ -33,6 +33,8 @@ static void usage(FILE *f) {
             "  --ctx N              context length in tokens (default: prompt + max-tokens)\n"
             "  --threads N          compute threads (default: all cores)\n"
             "  --kernels LEVEL      force a kernel level: ref, avx2, avx512 (default: best available)\n"
+            "  --weights FORMAT     native (default: as stored) or q8: matrices quantized to 8 bits at\n"
+            "                       load (blocks of 32, float scale; ~0.56x the bytes of BF16 per token)\n"
             "  --steer FILE:LAYERS:SCALE\n"
             "                       add SCALE x the direction in FILE (qsteer .safetensors or llama.cpp\n"
             "                       control-vector .gguf) to the residual stream at LAYERS: 5, 16,17,\n"
@@ -113,7 +115,7 @@ static int on_token(void *ud, int32_t id) {
 /* ---------------------------------------------------------------- main */
 
 int qs_cmd_generate(int argc, char **argv) {
-    enum { O_PROMPT_IDS = 256, O_MAX, O_TEMP, O_TOPK, O_TOPP, O_REP, O_SEED, O_STOP, O_PRINT, O_CTX, O_THREADS,
+    enum { O_PROMPT_IDS = 256, O_MAX, O_TEMP, O_TOPK, O_TOPP, O_REP, O_SEED, O_STOP, O_PRINT, O_CTX, O_THREADS, O_WEIGHTS,
            O_SYSTEM, O_NOSYS, O_KERNELS, O_STATS, O_STEER, O_STEER_POS, O_SCALE_MODE };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'},        {"prompt", required_argument, 0, 'p'},
@@ -126,11 +128,11 @@ int qs_cmd_generate(int argc, char **argv) {
         {"ctx", required_argument, 0, O_CTX},        {"threads", required_argument, 0, O_THREADS},
         {"kernels", required_argument, 0, O_KERNELS}, {"stats", no_argument, 0, O_STATS},
         {"steer", required_argument, 0, O_STEER},    {"steer-positions", required_argument, 0, O_STEER_POS},
-        {"scale-mode", required_argument, 0, O_SCALE_MODE},
+        {"scale-mode", required_argument, 0, O_SCALE_MODE}, {"weights", required_argument, 0, O_WEIGHTS},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *model = NULL, *prompt = NULL, *prompt_ids = NULL, *system = NULL;
-    int chat = 0, no_system = 0, print_ids = 0, stats = 0;
+    int chat = 0, no_system = 0, print_ids = 0, stats = 0, q8 = 0;
     long max_tokens = 128, top_k = 20, seed = 42, n_ctx = 0, threads = 0;
     double temp = 0.7, top_p = 0.8, rep = 1.0;
     unsigned kmask = ~0u;
@@ -188,6 +190,9 @@ int qs_cmd_generate(int argc, char **argv) {
             else return cli_error(CMD, "--kernels: expected ref, avx2 or avx512, got '%s'", optarg);
             break;
         case O_STATS: stats = 1; break;
+        case O_WEIGHTS:
+            if (cli_weights_opt(CMD, optarg, &q8)) return 2;
+            break;
         case O_STEER:
             steer_specs = realloc(steer_specs, (size_t)(n_steer + 1) * sizeof(char *));
             QS_ASSERT(steer_specs);
@@ -223,6 +228,7 @@ int qs_cmd_generate(int argc, char **argv) {
     int n_ids = 0, n_gen = 0;
     char *chat_text = NULL;
     if (cli_model_open(&m, CMD, model, prompt != NULL || !print_ids)) return 1;
+    if (q8 && cli_model_quantize(&m, CMD, (int)threads)) goto done;
     const qs_weights *w = &m.w;
     qs_tokenizer *tok = m.tok;
     if (prompt_ids) {

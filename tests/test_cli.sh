@@ -67,6 +67,12 @@ for lv in ref avx2 avx512; do
   [ "$r" = "$g" ] && ok || bad "--kernels $lv greedy differs: $r / $g"
 done
 
+# 8-bit weights run end to end (their accuracy against HF is checked in test_real_model)
+q8=$("$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 9,8,7 --temperature 0 --max-tokens 12 --print-ids --weights q8 2>/dev/null)
+n=$(echo "$q8" | tr ',' '\n' | grep -c '^[0-9][0-9]*$')
+[ "$n" = 12 ] && ok || bad "--weights q8: expected 12 ids, got '$q8'"
+expect_fail "bad --weights" "native or q8" "$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 1 --weights q4
+
 # Help and usage
 "$Q" --help | grep -q "generate" && ok || bad "qsteer --help does not list generate"
 "$Q" generate --help | grep -q -- "--prompt-ids" && ok || bad "generate --help lacks --prompt-ids"

@@ -12,10 +12,17 @@
  * (past that, a divergence is reported with the top1-top2 gap at that step,
  * which shows whether it is a near-tie).
  *
+ * Then the same model with `--weights q8` (engine/quant.h): top-20 logits within
+ * Q8_TOL of the scale and the same top-1 token as HF wherever HF's top-2 gap is
+ * wider than that error; greedy agreement is printed.
+ *
  * TOL = 1e-4: 28 layers of float32 with different summation orders in
  * 1536-8960 wide products, and Qwen's outlier activations (|h| in the
  * thousands at a few channels), keep us within ~1e-5 of the scale; 1e-4 still
  * catches any real error (a wrong layer moves results by > 1e-2).
+ * Q8_TOL = 4e-2: rounding every weight to 8 bits (per block of 32) moves the
+ * logits by ~1.2e-2 of their scale on the 1.5B (bench/README.md); a broken
+ * block layout or scale moves them by far more than 4e-2.
  */
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -23,17 +30,55 @@
 #include "forward.h"
 #include "generate.h"
 #include "kernels.h"
+#include "quant.h"
 #include "safetensors.h"
 #include "test_util.h"
 #include "tokenizer.h"
 
 #define TOL 1e-4
+#define Q8_TOL 4e-2
 
 typedef struct {
     int H, L;
     float *h; /* [L+1, H] last-position states */
     int last; /* index of the last token in the batch */
 } cap;
+
+/* max |ours - HF| / max |HF| over HF's top-20 logits of prompt p; *scale_out = max |HF| */
+static double top20_err(const cJSON *p, const float *logits, double *scale_out) {
+    const cJSON *top = cJSON_GetObjectItem(p, "top20");
+    const cJSON *tids = cJSON_GetObjectItem(top, "ids"), *tlog = cJSON_GetObjectItem(top, "logits");
+    double scale = 0, el = 0;
+    for (int i = 0; i < 20; i++) scale = fmax(scale, fabs(cJSON_GetArrayItem(tlog, i)->valuedouble));
+    for (int i = 0; i < 20; i++) {
+        int id = cJSON_GetArrayItem(tids, i)->valueint;
+        el = fmax(el, fabs(logits[id] - cJSON_GetArrayItem(tlog, i)->valuedouble) / scale);
+    }
+    *scale_out = scale;
+    return el;
+}
+
+static int32_t *prompt_ids(const cJSON *p, int *n) {
+    const cJSON *ids_j = cJSON_GetObjectItem(p, "ids");
+    *n = cJSON_GetArraySize(ids_j);
+    int32_t *ids = qs_malloc((size_t)*n * sizeof(int32_t));
+    for (int i = 0; i < *n; i++) ids[i] = cJSON_GetArrayItem(ids_j, i)->valueint;
+    return ids;
+}
+
+/* greedy tokens equal to HF's fixture continuation, counted from the start */
+static int greedy_same(qs_ctx *ctx, const cJSON *p, const int32_t *ids, int n, int *ng) {
+    const cJSON *gr = cJSON_GetObjectItem(p, "greedy");
+    *ng = cJSON_GetArraySize(gr);
+    qs_gen_params gp = {.max_tokens = *ng, .sampling = {.temperature = 0}};
+    int32_t *gen;
+    int n_gen;
+    QS_ASSERT(qs_generate(ctx, 0, ids, n, &gp, &gen, &n_gen) == QS_OK);
+    int same = 0;
+    while (same < n_gen && same < *ng && gen[same] == cJSON_GetArrayItem(gr, same)->valueint) same++;
+    free(gen);
+    return same;
+}
 
 static void hook(void *ud, int il, float *x, int n, int H, const qs_batch *b) {
     cap *c = ud;
@@ -82,10 +127,8 @@ int main(int argc, char **argv) {
     cJSON_ArrayForEach(p, cJSON_GetObjectItem(root, "prompts")) {
         const char *name = cJSON_GetObjectItem(p, "name")->valuestring;
         const char *text = cJSON_GetObjectItem(p, "text")->valuestring;
-        const cJSON *ids_j = cJSON_GetObjectItem(p, "ids");
-        int n = cJSON_GetArraySize(ids_j);
-        int32_t *ids = qs_malloc((size_t)n * sizeof(int32_t));
-        for (int i = 0; i < n; i++) ids[i] = cJSON_GetArrayItem(ids_j, i)->valueint;
+        int n;
+        int32_t *ids = prompt_ids(p, &n);
         int32_t *ours;
         size_t n_ours;
         QS_ASSERT(qs_tokenizer_encode(tok, text, strlen(text), &ours, &n_ours) == QS_OK);
@@ -106,38 +149,48 @@ int main(int argc, char **argv) {
         double eh = rel_err(c.h, hr->data, (size_t)L * H);            /* l = 0 .. L-1 */
         double ef = rel_err(c.h + (size_t)L * H, rf->data, (size_t)H); /* l = L, before the norm */
         CHECK(eh <= TOL && ef <= TOL, "%s: hidden states err %.3g, final residual err %.3g", name, eh, ef);
-        const cJSON *top = cJSON_GetObjectItem(p, "top20");
-        const cJSON *tids = cJSON_GetObjectItem(top, "ids"), *tlog = cJSON_GetObjectItem(top, "logits");
-        double scale = 0, el = 0;
-        for (int i = 0; i < 20; i++) scale = fmax(scale, fabs(cJSON_GetArrayItem(tlog, i)->valuedouble));
-        for (int i = 0; i < 20; i++) {
-            int id = cJSON_GetArrayItem(tids, i)->valueint;
-            el = fmax(el, fabs(ctx.logits[id] - cJSON_GetArrayItem(tlog, i)->valuedouble) / scale);
-        }
+        double scale, el = top20_err(p, ctx.logits, &scale);
+        const cJSON *tids = cJSON_GetObjectItem(cJSON_GetObjectItem(p, "top20"), "ids");
         CHECK(el <= TOL, "%s: top-20 logits err %.3g", name, el);
         CHECK(qs_argmax(ctx.logits, V) == cJSON_GetArrayItem(tids, 0)->valueint, "%s: top-1 token differs", name);
 
         /* greedy continuation */
-        const cJSON *gr = cJSON_GetObjectItem(p, "greedy"), *gap = cJSON_GetObjectItem(p, "greedy_gap");
-        int ng = cJSON_GetArraySize(gr);
-        qs_gen_params gp = {.max_tokens = ng, .sampling = {.temperature = 0}};
-        int32_t *gen;
-        int n_gen;
-        QS_ASSERT(qs_generate(&ctx, 0, ids, n, &gp, &gen, &n_gen) == QS_OK);
-        int same = 0;
-        while (same < n_gen && same < ng && gen[same] == cJSON_GetArrayItem(gr, same)->valueint) same++;
+        const cJSON *gap = cJSON_GetObjectItem(p, "greedy_gap");
+        int ng, same = greedy_same(&ctx, p, ids, n, &ng);
         CHECK(same >= 16, "%s: greedy continuation differs from HF at step %d (gap there %.4f)", name, same,
               same < ng ? cJSON_GetArrayItem(gap, same)->valuedouble : 0.0);
         printf("  %-14s %3d tokens: ids %s, hidden err %.1e, final %.1e, top-20 logits err %.1e, greedy equal for %d/%d",
                name, n, "equal", eh, ef, el, same, ng);
         if (same < ng) printf(" (diverges where HF's top-2 gap is %.4f)", cJSON_GetArrayItem(gap, same)->valuedouble);
         printf("\n");
-        free(gen), free(ids);
+        free(ids);
         idx++;
     }
     CHECK(idx >= 5, "fixture has %d prompts", idx);
     free(c.h);
     qs_ctx_free(&ctx);
+
+    /* the same prompts with 8-bit weights */
+    qs_quant *q;
+    QS_ASSERT(qs_quant_q8(&w, 0, &q) == QS_OK && qs_ctx_init(&ctx, &w, &cp) == QS_OK);
+    cJSON_ArrayForEach(p, cJSON_GetObjectItem(root, "prompts")) {
+        const char *name = cJSON_GetObjectItem(p, "name")->valuestring;
+        int n, ng;
+        int32_t *ids = prompt_ids(p, &n);
+        QS_ASSERT(qs_prefill(&ctx, 0, ids, n) == QS_OK);
+        double scale, el = top20_err(p, ctx.logits, &scale);
+        int top1 = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(p, "top20"), "ids"), 0)->valueint;
+        double gap0 = cJSON_GetArrayItem(cJSON_GetObjectItem(p, "greedy_gap"), 0)->valuedouble;
+        CHECK(el <= Q8_TOL, "%s: q8 top-20 logits err %.3g > %g", name, el, Q8_TOL);
+        int top1_same = qs_argmax(ctx.logits, V) == top1;
+        CHECK(top1_same || gap0 <= 2 * el * scale, "%s: q8 top-1 differs though HF's gap is %.3f", name, gap0);
+        int same = greedy_same(&ctx, p, ids, n, &ng);
+        printf("  q8 %-14s top-20 logits err %.1e, top-1 %s, greedy equal for %d/%d\n", name, el,
+               top1_same ? "equal" : "differs (near-tie)", same, ng);
+        free(ids);
+    }
+    qs_ctx_free(&ctx);
+    qs_quant_free(q);
     qs_st_close(&arr);
     cJSON_Delete(root);
     qs_tokenizer_free(tok);
