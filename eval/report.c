@@ -9,6 +9,15 @@
  * across every (concept, condition) of the experiment; the same d on markers
  * per 100 words; mean dlogp with a normal-approximation 95% CI; median
  * perplexity of steered and baseline text under the unsteered model.
+ *
+ * Fluency has two guards, because perplexity alone misses degenerate loops
+ * ("fear fear fear ..." is very predictable once it starts, so its perplexity
+ * is low): the median perplexity ratio, and distinct-3, the fraction of a
+ * generation's token trigrams that are distinct (1 = no repeated trigram),
+ * averaged over rows. A condition is "fluent" when its median perplexity is at
+ * most FLUENT_PPL_RATIO x the baseline's and its mean distinct-3 is at least
+ * FLUENT_DISTINCT x the baseline's. The best configuration is the largest d
+ * among fluent conditions; the largest d overall is reported beside it.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -18,12 +27,15 @@
 #include "experiment.h"
 #include "stats.h"
 
+#define FLUENT_PPL_RATIO 2.0
+#define FLUENT_DISTINCT 0.9
+
 typedef struct {
     char concept[64], condition[96], layers[64];
     double scale;
     int single;        /* one steer part: plottable against layer and scale */
-    double *x, *x100, *dlogp, *ppl;
-    int n, n_dlogp, n_ppl;
+    double *x, *x100, *dlogp, *ppl, *dist3;
+    int n, n_dlogp, n_ppl, n_dist3;
 } group;
 
 typedef struct {
@@ -33,8 +45,8 @@ typedef struct {
     int bxn[64], bx100n[64];
     char bname[64][64];
     int nb, bn;                 /* concepts seen, baseline rows */
-    double *bppl;
-    int n_bppl;
+    double *bppl, *bdist3;
+    int n_bppl, n_bdist3;
 } table;
 
 /* Append v to a growing array of *n values. */
@@ -84,6 +96,25 @@ static double sd_of(const double *v, int n) {
     return sqrt(s / (n - 1));
 }
 
+/* Fraction of distinct token trigrams in a row's generated "ids"; NAN when it has fewer than 4 tokens. */
+static double distinct3(const cJSON *ids) {
+    int n = cJSON_IsArray(ids) ? cJSON_GetArraySize(ids) : 0;
+    if (n < 4) return NAN;
+    int64_t *v = qs_malloc((size_t)n * sizeof(int64_t)), *tri = qs_malloc((size_t)(n - 2) * sizeof(int64_t) * 3);
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, ids) v[i++] = (int64_t)e->valuedouble;
+    for (i = 0; i < n - 2; i++) tri[3 * i] = v[i], tri[3 * i + 1] = v[i + 1], tri[3 * i + 2] = v[i + 2];
+    int distinct = 0;
+    for (i = 0; i < n - 2; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = !memcmp(tri + 3 * j, tri + 3 * i, 3 * sizeof(int64_t));
+        distinct += !seen;
+    }
+    free(v), free(tri);
+    return (double)distinct / (n - 2);
+}
+
 static qs_status read_results(const char *path, table *t) {
     FILE *f = fopen(path, "r");
     if (!f) return qs_fail(QS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -118,7 +149,9 @@ static qs_status read_results(const char *path, table *t) {
         const cJSON *mk = cJSON_GetObjectItem(o, "markers"), *m;
         double words = cJSON_GetObjectItem(o, "words")->valuedouble;
         const cJSON *ppl = cJSON_GetObjectItem(o, "ppl");
+        double d3 = distinct3(cJSON_GetObjectItem(o, "ids"));
         if (!strcmp(concept, "baseline")) {
+            if (isfinite(d3)) push(&t->bdist3, &t->n_bdist3, d3);
             cJSON_ArrayForEach(m, mk) {
                 int k = 0;
                 while (k < t->nb && strcmp(t->bname[k], m->string)) k++;
@@ -161,6 +194,7 @@ static qs_status read_results(const char *path, table *t) {
         const cJSON *dl = cJSON_GetObjectItem(o, "dlogp");
         if (cJSON_IsNumber(dl)) push(&g->dlogp, &g->n_dlogp, dl->valuedouble);
         if (cJSON_IsNumber(ppl)) push(&g->ppl, &g->n_ppl, ppl->valuedouble);
+        if (isfinite(d3)) push(&g->dist3, &g->n_dist3, d3);
     }
     for (int i = 0; i < n_rows; i++) cJSON_Delete(rows[i]);
     free(rows);
@@ -169,8 +203,8 @@ static qs_status read_results(const char *path, table *t) {
 }
 
 typedef struct {
-    double bm, sm, bm100, sm100, d, lo, hi, p, p_holm, d100, dlogp, dlogp_lo, dlogp_hi, ppl_s, ppl_b;
-    int ok;
+    double bm, sm, bm100, sm100, d, lo, hi, p, p_holm, d100, dlogp, dlogp_lo, dlogp_hi, ppl_s, ppl_b, dist3_s, dist3_b;
+    int ok, fluent;
 } result;
 
 static int baseline_index(const table *t, const char *concept) {
@@ -352,6 +386,9 @@ qs_status qs_experiment_report(const char *out_dir) {
         double se = sd_of(g->dlogp, g->n_dlogp) / sqrt((double)g->n_dlogp);
         r->dlogp_lo = r->dlogp - 1.96 * se, r->dlogp_hi = r->dlogp + 1.96 * se;
         r->ppl_s = median(g->ppl, g->n_ppl), r->ppl_b = median(t.bppl, t.n_bppl);
+        r->dist3_s = mean_of(g->dist3, g->n_dist3), r->dist3_b = mean_of(t.bdist3, t.n_bdist3);
+        /* a guard without data (no ppl measured, texts too short) does not exclude the condition */
+        r->fluent = !(r->ppl_s > FLUENT_PPL_RATIO * r->ppl_b) && !(r->dist3_s < FLUENT_DISTINCT * r->dist3_b);
         r->p_holm = NAN;
         if (isfinite(r->p)) pmap[np] = i, pv[np++] = r->p;
     }
@@ -364,8 +401,12 @@ qs_status qs_experiment_report(const char *out_dir) {
     cJSON_AddStringToObject(js, "results", "results.jsonl");
     cJSON_AddNumberToObject(js, "baseline_rows", t.bn);
     cJSON_AddStringToObject(js, "statistics", "d = (mean steered - mean baseline) / pooled SD of marker counts; CI: percentile bootstrap, 2000 resamples; p: Welch t-test, two-sided; p_holm: Holm over all rows");
+    char rule[256];
+    snprintf(rule, sizeof rule, "fluent: median ppl <= %.1f x baseline's and mean distinct-3 (distinct token trigrams / trigrams) >= %.2f x baseline's; best = largest d among fluent rows",
+             FLUENT_PPL_RATIO, FLUENT_DISTINCT);
+    cJSON_AddStringToObject(js, "fluency", rule);
     cJSON *rows = cJSON_AddArrayToObject(js, "rows");
-    int best = -1;
+    int best = -1, best_any = -1;
     for (int i = 0; i < t.n; i++) {
         const group *g = &t.g[i];
         const result *r = &res[i];
@@ -381,15 +422,22 @@ qs_status qs_experiment_report(const char *out_dir) {
         NUM("p", r->p); NUM("p_holm", r->p_holm); NUM("d_per100", r->d100);
         NUM("dlogp", r->dlogp); NUM("dlogp_ci_low", r->dlogp_lo); NUM("dlogp_ci_high", r->dlogp_hi);
         NUM("ppl_steered_median", r->ppl_s); NUM("ppl_baseline_median", r->ppl_b);
+        NUM("distinct3_steered", r->dist3_s); NUM("distinct3_baseline", r->dist3_b);
 #undef NUM
+        cJSON_AddBoolToObject(o, "fluent", r->fluent);
         cJSON_AddItemToArray(rows, o);
-        if (r->ok && isfinite(r->d) && (best < 0 || r->d > res[best].d)) best = i;
+        if (!r->ok || !isfinite(r->d)) continue;
+        if (best_any < 0 || r->d > res[best_any].d) best_any = i;
+        if (r->fluent && (best < 0 || r->d > res[best].d)) best = i;
     }
-    if (best >= 0) {
-        cJSON *b = cJSON_AddObjectToObject(js, "best");
-        cJSON_AddStringToObject(b, "concept", t.g[best].concept);
-        cJSON_AddStringToObject(b, "condition", t.g[best].condition);
-        cJSON_AddNumberToObject(b, "d", res[best].d);
+    const char *best_keys[2] = {"best", "best_any"};
+    const int best_idx[2] = {best, best_any};
+    for (int k = 0; k < 2; k++) {
+        if (best_idx[k] < 0) continue;
+        cJSON *b = cJSON_AddObjectToObject(js, best_keys[k]);
+        cJSON_AddStringToObject(b, "concept", t.g[best_idx[k]].concept);
+        cJSON_AddStringToObject(b, "condition", t.g[best_idx[k]].condition);
+        cJSON_AddNumberToObject(b, "d", res[best_idx[k]].d);
     }
     char *s = cJSON_Print(js);
     cJSON_Delete(js);
@@ -447,42 +495,54 @@ qs_status qs_experiment_report(const char *out_dir) {
                    "bootstrap; p = Welch's t-test, Holm-corrected over the %d rows of this experiment. "
                    "Δlog p = mean change in log-probability of the concept's lexicon tokens, teacher-forced on the "
                    "baseline text (sampling-free). ppl = median perplexity of the text under the unsteered model "
-                   "(steered / baseline): a rise means less fluent text.\n\n", np);
+                   "(steered / baseline): a rise means less fluent text. distinct-3 = mean fraction of distinct token "
+                   "trigrams per generation (steered / baseline): a fall means repetition, which perplexity misses. "
+                   "A row is marked ✗ (not fluent) when ppl exceeds %.1f x the baseline's or distinct-3 falls below "
+                   "%.2f x the baseline's.\n\n", np, FLUENT_PPL_RATIO, FLUENT_DISTINCT);
         /* per condition tables, in order of first appearance */
         for (int i = 0; i < t.n; i++) {
             int first = 1;
             for (int j = 0; j < i; j++) first &= strcmp(t.g[j].condition, t.g[i].condition) != 0;
             if (!first) continue;
-            fprintf(f, "## %s\n\n| Emotion | Baseline markers | Steered markers | per 100 words | d [95%% CI] | p | p (Holm) | Δlog p(lex) | ppl steered / baseline |\n|---|---|---|---|---|---|---|---|---|\n", t.g[i].condition);
+            fprintf(f, "## %s\n\n| Emotion | Baseline markers | Steered markers | per 100 words | d [95%% CI] | p | p (Holm) | Δlog p(lex) | ppl steered / baseline | distinct-3 | fluent |\n|---|---|---|---|---|---|---|---|---|---|---|\n", t.g[i].condition);
             double sum = 0;
             int cnt = 0;
             for (int j = i; j < t.n; j++) {
                 if (strcmp(t.g[j].condition, t.g[i].condition)) continue;
                 const result *r = &res[j];
-                char d[64], lo[32], hi[32], p[32], ph[32], dl[64], ps[32], pb[32];
+                char d[64], lo[32], hi[32], p[32], ph[32], dl[64], ps[32], pb[32], ds[32], db[32];
                 fmt(d, sizeof d, r->d, "%+.2f"), fmt(lo, sizeof lo, r->lo, "%+.2f"), fmt(hi, sizeof hi, r->hi, "%+.2f");
                 fmt(p, sizeof p, r->p, "%.3g"), fmt(ph, sizeof ph, r->p_holm, "%.3g"), fmt(dl, sizeof dl, r->dlogp, "%+.3f");
                 fmt(ps, sizeof ps, r->ppl_s, "%.1f"), fmt(pb, sizeof pb, r->ppl_b, "%.1f");
-                fprintf(f, "| %s | %.2f | %.2f | %.2f → %.2f | %s [%s, %s] | %s | %s | %s | %s / %s |\n", t.g[j].concept, r->bm, r->sm,
-                        r->bm100, r->sm100, d, lo, hi, p, ph, dl, ps, pb);
+                fmt(ds, sizeof ds, r->dist3_s, "%.2f"), fmt(db, sizeof db, r->dist3_b, "%.2f");
+                fprintf(f, "| %s | %.2f | %.2f | %.2f → %.2f | %s [%s, %s] | %s | %s | %s | %s / %s | %s / %s | %s |\n", t.g[j].concept, r->bm,
+                        r->sm, r->bm100, r->sm100, d, lo, hi, p, ph, dl, ps, pb, ds, db, r->fluent ? "✓" : "✗");
                 if (isfinite(r->d)) sum += fabs(r->d), cnt++;
             }
             fprintf(f, "\n**Average |d|: %.2f**\n\n", cnt ? sum / cnt : NAN);
         }
-        if (best >= 0)
-            fprintf(f, "## Best configuration\n\n%s, %s: d = %+.2f [%+.2f, %+.2f], p = %.3g (Holm %.3g), Δlog p = %+.3f, ppl %.1f vs baseline %.1f. "
-                       "The original report's best was d = 0.22 (Qwen2.5-1.5B base, layer 0, scale 6).\n\n",
-                    t.g[best].concept, t.g[best].condition, res[best].d, res[best].lo, res[best].hi, res[best].p, res[best].p_holm,
-                    res[best].dlogp, res[best].ppl_s, res[best].ppl_b);
+        if (best_any >= 0) fprintf(f, "## Best configuration\n\n");
+        for (int k = 0; k < 2; k++) {
+            int b = best_idx[k];
+            if (b < 0 || (k == 1 && b == best)) continue;
+            const result *r = &res[b];
+            fprintf(f, "%s %s, %s: d = %+.2f [%+.2f, %+.2f], p = %.3g (Holm %.3g), Δlog p = %+.3f, ppl %.1f vs baseline %.1f, "
+                       "distinct-3 %.2f vs %.2f.\n\n",
+                    k == 0 ? "**Largest d among fluent conditions:**" : "Largest d of all (not fluent, shown for reference):",
+                    t.g[b].concept, t.g[b].condition, r->d, r->lo, r->hi, r->p, r->p_holm, r->dlogp, r->ppl_s, r->ppl_b, r->dist3_s,
+                    r->dist3_b);
+        }
+        if (best_any >= 0)
+            fprintf(f, "The original report's best was d = 0.22 (Qwen2.5-1.5B base, layer 0, scale 6).\n\n");
         if (n_plots) fprintf(f, "## Plots\n\n");
         for (int i = 0; i < n_plots; i++) fprintf(f, "![%s](%s)\n\n", plots[i], plots[i]);
         rc = qs_atomic_commit(&af, 1);
     }
     free(res), free(pv), free(padj), free(pmap);
 done:
-    for (int i = 0; i < t.n; i++) free(t.g[i].x), free(t.g[i].x100), free(t.g[i].dlogp), free(t.g[i].ppl);
+    for (int i = 0; i < t.n; i++) free(t.g[i].x), free(t.g[i].x100), free(t.g[i].dlogp), free(t.g[i].ppl), free(t.g[i].dist3);
     free(t.g);
     for (int k = 0; k < t.nb; k++) free(t.bx[k]), free(t.bx100[k]);
-    free(t.bppl);
+    free(t.bppl), free(t.bdist3);
     return rc;
 }

@@ -60,6 +60,21 @@ for s in summ["rows"]:
     got = s["d"] if s["d"] is not None else 0.0
     assert abs(got - want) < 1e-9, (s["condition"], got, want)
     assert abs(s["steered_markers"] - sum(st) / 6) < 1e-9
+    # distinct-3 (fluency guard against loops) recomputes from the generated ids
+    def d3(ids):
+        tri = [tuple(ids[i:i + 3]) for i in range(len(ids) - 2)]
+        return len(set(tri)) / len(tri) if len(ids) >= 4 else None
+    for key, sel in (("distinct3_steered", lambda r: r["concept"] == "fear" and r["condition"] == s["condition"]),
+                     ("distinct3_baseline", lambda r: r["concept"] == "baseline")):
+        v = [x for x in (d3(r["ids"]) for r in rows if sel(r)) if x is not None]
+        assert (s[key] is None and not v) or abs(s[key] - sum(v) / len(v)) < 1e-12, (key, s[key], v)
+    fl = ((s["ppl_steered_median"] or 0) <= 2 * (s["ppl_baseline_median"] or 0) or s["ppl_steered_median"] is None) and \
+         (s["distinct3_steered"] is None or s["distinct3_steered"] >= 0.9 * s["distinct3_baseline"])
+    assert s["fluent"] == fl, s
+fluent = [s for s in summ["rows"] if s["fluent"] and s["d"] is not None]
+if fluent:
+    assert summ["best"]["d"] == max(s["d"] for s in fluent), summ["best"]
+assert summ["best_any"]["d"] == max(s["d"] for s in summ["rows"] if s["d"] is not None)
 for r in rows:
     assert r["ppl"] > 1, r
     if r["concept"] != "baseline": assert "dlogp" in r, r
