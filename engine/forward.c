@@ -201,6 +201,29 @@ static int gemm_ok(const qs_mat *const *W, int n_mat, int n) {
     return 1;
 }
 
+/* With 8-bit weights in every matrix of the group and a matvec_q8p kernel at this level: the n inputs
+ * packed once as int16 blocks (kernels.h), in ctx->xpack. Otherwise NULL (float inputs). */
+static const void *q8_pack(qs_ctx *ctx, const float *x, int n, const qs_mat *const *W, int n_mat) {
+    if (!qs_k.matvec_q8p) return NULL;
+    for (int i = 0; i < n_mat; i++)
+        if (W[i]->dtype != QS_DTYPE_Q8 || W[i]->cols != W[0]->cols) return NULL;
+    const int k = W[0]->cols;
+    size_t need = qs_q8_pack_size(n, k);
+    if (need > ctx->xpack_size) {
+        free(ctx->xpack);
+        ctx->xpack = qs_malloc(need);
+        ctx->xpack_size = need;
+    }
+    qs_q8_pack_x(ctx->xpack, x, n, k);
+    return ctx->xpack;
+}
+
+static void mv_chunk(const mm_chunk *ch, const float *x, const void *xq, int n) {
+    const qs_mat *M = ch->W;
+    if (xq) qs_k.matvec_q8p(ch->y, M->rows, xq, n, M->data, M->cols, ch->r0, ch->r1);
+    else qs_k.matvec[M->dtype](ch->y, M->rows, x, n, M->data, M->cols, ch->r0, ch->r1);
+}
+
 /* Below this many bytes of weights x token tiles a group of matmuls runs on the calling thread:
  * a fork and join costs more than the work (tiny test models, small KV projections). */
 #define QS_PAR_MIN_BYTES (256 << 10)
@@ -239,19 +262,14 @@ static void matmul_group(qs_ctx *ctx, float *const *y, const float *x, int n, co
     }
     if (n < QS_GEMM_MIN_N) {
         /* Decode: stream each weight row once for all n tokens. */
+        const void *xq = q8_pack(ctx, x, n, W, n_mat);
         const int nc = make_chunks(chunks, is_tail, y, W, n_mat, nt, 0);
         if (nt == 1 || nc == 1) {
-            for (int c = 0; c < nc; c++) {
-                const qs_mat *M = chunks[c].W;
-                qs_k.matvec[M->dtype](chunks[c].y, M->rows, x, n, M->data, M->cols, chunks[c].r0, chunks[c].r1);
-            }
+            for (int c = 0; c < nc; c++) mv_chunk(&chunks[c], x, xq, n);
             return;
         }
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-        for (int c = 0; c < nc; c++) {
-            const qs_mat *M = chunks[c].W;
-            qs_k.matvec[M->dtype](chunks[c].y, M->rows, x, n, M->data, M->cols, chunks[c].r0, chunks[c].r1);
-        }
+        for (int c = 0; c < nc; c++) mv_chunk(&chunks[c], x, xq, n);
         return;
     }
     /* Prefill: blocks of QS_GEMM_ROWS weight rows, as float32, through SGEMM. */

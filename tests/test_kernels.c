@@ -95,8 +95,12 @@ static const char *DT_NAME[] = {"f32", "f16", "bf16", "?", "?", "q8"};
 
 /* ------------------------------------------------------------ matvec and gemm */
 
+/* mode: MM_MATVEC (K->matvec), MM_GEMM (K->gemm on K->gemm_pack'd x), MM_Q8P (K->matvec_q8p on
+ * qs_q8_pack_x'd x, against its scalar spec qs_matvec_q8p_ref; that spec's int16 rounding of x must
+ * stay within 1e-4 of sum|x*w| of the float reference). Returns the worst error against the spec. */
+enum { MM_MATVEC, MM_GEMM, MM_Q8P };
 static double check_matmul(const qs_kernels *K, const qs_kernels *R, qs_dtype dt, int n, int rows, int k, int r0, int r1,
-                           int use_gemm) {
+                           int mode) {
     float *wf = xmalloc((size_t)rows * k * sizeof(float));
     void *w = make_weights(dt, rows, k, wf);
     float *x = xmalloc((size_t)n * k * sizeof(float));
@@ -105,10 +109,25 @@ static double check_matmul(const qs_kernels *K, const qs_kernels *R, qs_dtype dt
     poison(y, (size_t)n * rows), poison(yr, (size_t)n * rows);
     R->matvec[dt](yr, rows, x, n, w, k, r0, r1);
     void *xp = NULL;
-    if (use_gemm) {
+    double worst_pack = 0;
+    if (mode == MM_GEMM) {
         xp = xmalloc(K->gemm_pack_size(n, k));
         K->gemm_pack(xp, x, n, k, 0, (n + 15) / 16);
         K->gemm[dt](y, rows, xp, n, w, k, r0, r1);
+    } else if (mode == MM_Q8P) {
+        xp = xmalloc(qs_q8_pack_size(n, k));
+        qs_q8_pack_x(xp, x, n, k);
+        K->matvec_q8p(y, rows, xp, n, w, k, r0, r1);
+        float *ys = xmalloc((size_t)n * rows * sizeof(float));
+        qs_matvec_q8p_ref(ys, rows, xp, n, w, k, r0, r1);
+        for (int t = 0; t < n; t++)
+            for (int r = r0; r < r1; r++) {
+                double mag = 1e-30;
+                for (int j = 0; j < k; j++) mag += fabs((double)x[(size_t)t * k + j] * wf[(size_t)r * k + j]);
+                worst_pack = fmax(worst_pack, fabs((double)ys[(size_t)t * rows + r] - yr[(size_t)t * rows + r]) / mag);
+            }
+        memcpy(yr, ys, (size_t)n * rows * sizeof(float)); /* the SIMD kernel is compared with the packed spec */
+        free(ys);
     } else {
         K->matvec[dt](y, rows, x, n, w, k, r0, r1);
     }
@@ -127,7 +146,8 @@ static double check_matmul(const qs_kernels *K, const qs_kernels *R, qs_dtype dt
             if (!(e <= worst)) worst = e; /* NaN -> worst becomes NaN */
         }
     CHECK(bad == 0 && worst <= 1e-5, "[%s] %s %s n=%d rows=%d k=%d r=[%d,%d): err %.3g, %d written outside", K->name,
-          use_gemm ? "gemm" : "matvec", DT_NAME[dt], n, rows, k, r0, r1, worst, bad);
+          mode == MM_GEMM ? "gemm" : mode == MM_Q8P ? "matvec_q8p" : "matvec", DT_NAME[dt], n, rows, k, r0, r1, worst, bad);
+    CHECK(worst_pack <= 1e-4, "q8 int16 packing of x: err %.3g of sum|x*w| (n=%d k=%d)", worst_pack, n, k);
     free(wf), free(w), free(x), free(y), free(yr), free(xp);
     return worst;
 }
@@ -260,19 +280,21 @@ int main(int argc, char **argv) {
             continue;
         }
         n_levels++;
-        double w_mv[3] = {0}, w_q8 = 0, w_gemm = 0, w_el = 0, w_at = 0;
+        double w_mv[3] = {0}, w_q8 = 0, w_q8p = 0, w_gemm = 0, w_el = 0, w_at = 0;
         static const int ks[] = {1, 7, 16, 33, 96, 128, 1000, 1536};
         static const int ns[] = {1, 2, 3, 4, 5, 8, 9, 16, 17};
         for (int dt = 0; dt < 3; dt++)
             for (size_t ik = 0; ik < sizeof ks / sizeof ks[0]; ik++)
                 for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++) {
                     const int k = ks[ik], n = ns[in], rows = 37;
-                    w_mv[dt] = fmax(w_mv[dt], check_matmul(&K, &R, (qs_dtype)dt, n, rows, k, 3, 3 + 7 * (1 + (int)in % 4), 0));
+                    w_mv[dt] = fmax(w_mv[dt], check_matmul(&K, &R, (qs_dtype)dt, n, rows, k, 3, 3 + 7 * (1 + (int)in % 4), MM_MATVEC));
                 }
         static const int qk[] = {32, 96, 1536};
         for (size_t ik = 0; ik < sizeof qk / sizeof qk[0]; ik++)
             for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++) {
-                w_q8 = fmax(w_q8, check_matmul(&K, &R, QS_DTYPE_Q8, ns[in], 37, qk[ik], 3, 3 + 7 * (1 + (int)in % 4), 0));
+                w_q8 = fmax(w_q8, check_matmul(&K, &R, QS_DTYPE_Q8, ns[in], 37, qk[ik], 3, 3 + 7 * (1 + (int)in % 4), MM_MATVEC));
+                if (K.matvec_q8p)
+                    w_q8p = fmax(w_q8p, check_matmul(&K, &R, QS_DTYPE_Q8, ns[in], 37, qk[ik], 3, 3 + 7 * (1 + (int)in % 4), MM_Q8P));
                 /* rows_to_f32 must equal the reference dequantization exactly */
                 const int k = qk[ik], rows = 5;
                 float *wf = xmalloc((size_t)rows * k * sizeof(float)), *a = xmalloc((size_t)rows * k * sizeof(float));
@@ -290,8 +312,8 @@ int main(int argc, char **argv) {
                 for (size_t in = 0; in < sizeof gn / sizeof gn[0]; in++)
                     for (int dt = 0; dt < 3; dt++)
                         if (K.gemm[dt]) {
-                            w_gemm = fmax(w_gemm, check_matmul(&K, &R, (qs_dtype)dt, gn[in], 80, gk[ik], 16, 64, 1));
-                            w_gemm = fmax(w_gemm, check_matmul(&K, &R, (qs_dtype)dt, gn[in], 80, gk[ik], 32, 80, 1));
+                            w_gemm = fmax(w_gemm, check_matmul(&K, &R, (qs_dtype)dt, gn[in], 80, gk[ik], 16, 64, MM_GEMM));
+                            w_gemm = fmax(w_gemm, check_matmul(&K, &R, (qs_dtype)dt, gn[in], 80, gk[ik], 32, 80, MM_GEMM));
                         }
         }
         static const int dims[] = {1, 5, 16, 17, 64, 100, 128, 1536};
@@ -300,8 +322,8 @@ int main(int argc, char **argv) {
         static const int hds[] = {8, 16, 24, 64, 128};
         for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
             for (size_t j = 0; j < sizeof hds / sizeof hds[0]; j++) w_at = fmax(w_at, check_attn(&K, &R, pos[i], hds[j]));
-        printf("[%-6s] worst: matvec f32 %.2e f16 %.2e bf16 %.2e q8 %.2e (of sum|x*w|) | gemm %.2e | elementwise nmse %.2e"
-               " | attn %.2e\n", K.name, w_mv[0], w_mv[1], w_mv[2], w_q8, w_gemm, w_el, w_at);
+        printf("[%-6s] worst: matvec f32 %.2e f16 %.2e bf16 %.2e q8 %.2e q8p %.2e (of sum|x*w|) | gemm %.2e | elementwise nmse %.2e"
+               " | attn %.2e\n", K.name, w_mv[0], w_mv[1], w_mv[2], w_q8, w_q8p, w_gemm, w_el, w_at);
         if (bench) bench_level(&K);
     }
     if (bench) bench_level(&R);

@@ -46,6 +46,19 @@ typedef struct {
 void qs_q8_quantize_row(qs_q8_block *dst, const float *src, int k);
 
 /*
+ * Decode fast path for 8-bit weights: the n input vectors are first packed once per matmul
+ * (qs_q8_pack_x) as int16 per block of 32 with a float scale each (x ~= dx * xq, dx = max|x| / 32767
+ * over the block, so the rounding error is at most 1/65534 of the block's largest |x|, ~250x
+ * below the weights' own 8-bit rounding). matvec_q8p then forms each block's dot product in
+ * exact integer arithmetic and adds it times d * dx in float32. The layout of xp is
+ * int16 xq[n][k] followed by float dx[n][k/32]; qs_q8_pack_size(n, k) bytes.
+ */
+size_t qs_q8_pack_size(int n, int k);
+void qs_q8_pack_x(void *xp, const float *x, int n, int k);
+/* The scalar spec of matvec_q8p (tests compare the SIMD levels with it). */
+void qs_matvec_q8p_ref(float *y, int ldy, const void *xp, int n, const void *w, int k, int r0, int r1);
+
+/*
  * Matrix times vectors, rows r0..r1 of W:
  *   y[t*ldy + r] = sum_j x[t*k + j] * W[r*k + j]   for t < n, r0 <= r < r1
  * x: [n, k] float32; W: [rows, k] in the kernel's dtype; y: [n, ldy].
@@ -100,6 +113,7 @@ typedef struct {
     qs_attn_fn attn;
     qs_rope_fn rope;
     qs_gemm_fn gemm[QS_KDTYPES];
+    qs_gemm_fn matvec_q8p;                        /* Q8 weights x packed int16 inputs; NULL: use matvec */
     qs_gemm_pack_fn gemm_pack;
     qs_gemm_pack_size_fn gemm_pack_size;
     int gemm_k_align, gemm_row_align;

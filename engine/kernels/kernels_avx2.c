@@ -44,6 +44,16 @@ static inline vf vld_bf16(const uint16_t *p) {
 static inline vf vld_q8(const int8_t *p) {
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
+/* One block: 32 int8 weights times 32 int16 inputs, as VL float32 lanes that sum to the exact
+ * integer dot product (each lane holds 4 products, |sum| <= 4 * 127 * 32767 < 2^24: exact). */
+#define QS_HAVE_VDOT_Q8 1
+static inline vf vdot_q8_i16(const int8_t *q, const int16_t *x) {
+    __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)q));
+    __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(q + 16)));
+    __m256i p = _mm256_add_epi32(_mm256_madd_epi16(w0, _mm256_loadu_si256((const __m256i *)x)),
+                                 _mm256_madd_epi16(w1, _mm256_loadu_si256((const __m256i *)(x + 16))));
+    return _mm256_cvtepi32_ps(p);
+}
 
 #include "kernels_simd.inc"
 

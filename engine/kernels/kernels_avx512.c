@@ -49,6 +49,13 @@ static inline vf vld_bf16(const uint16_t *p) {
 static inline vf vld_q8(const int8_t *p) {
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
 }
+/* One block: 32 int8 weights times 32 int16 inputs, as VL float32 lanes that sum to the exact
+ * integer dot product (each lane holds 2 products, |sum| < 2^24, so the conversion is exact). */
+#define QS_HAVE_VDOT_Q8 1
+static inline vf vdot_q8_i16(const int8_t *q, const int16_t *x) {
+    __m512i w = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)q));
+    return _mm512_cvtepi32_ps(_mm512_madd_epi16(w, _mm512_loadu_si512(x)));
+}
 
 #include "kernels_simd.inc"
 

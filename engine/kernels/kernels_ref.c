@@ -58,6 +58,47 @@ static void matvec_q8_ref(float *y, int ldy, const float *x, int n, const void *
     }
 }
 
+size_t qs_q8_pack_size(int n, int k) {
+    return (size_t)n * k * sizeof(int16_t) + (size_t)n * (k / QS_Q8_GROUP) * sizeof(float);
+}
+
+void qs_q8_pack_x(void *xp, const float *x, int n, int k) {
+    const int nb = k / QS_Q8_GROUP;
+    int16_t *q = xp;
+    float *d = (float *)(q + (size_t)n * k);
+    for (int t = 0; t < n; t++)
+        for (int b = 0; b < nb; b++) {
+            const float *s = x + (size_t)t * k + b * QS_Q8_GROUP;
+            float amax = 0;
+            for (int j = 0; j < QS_Q8_GROUP; j++) amax = fmaxf(amax, fabsf(s[j]));
+            const float dd = amax / 32767.0f, id = dd > 0 ? 1.0f / dd : 0.0f;
+            d[(size_t)t * nb + b] = dd;
+            for (int j = 0; j < QS_Q8_GROUP; j++) {
+                long v = lrintf(s[j] * id);
+                q[(size_t)t * k + b * QS_Q8_GROUP + j] = (int16_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);
+            }
+        }
+}
+
+void qs_matvec_q8p_ref(float *y, int ldy, const void *xp, int n, const void *w, int k, int r0, int r1) {
+    const qs_q8_block *W = w;
+    const int nb = k / QS_Q8_GROUP;
+    const int16_t *xq = xp;
+    const float *dx = (const float *)(xq + (size_t)n * k);
+    for (int r = r0; r < r1; r++) {
+        const qs_q8_block *row = W + (size_t)r * nb;
+        for (int t = 0; t < n; t++) {
+            float acc = 0.0f;
+            for (int b = 0; b < nb; b++) {
+                int32_t s = 0;
+                for (int j = 0; j < QS_Q8_GROUP; j++) s += row[b].q[j] * xq[(size_t)t * k + b * QS_Q8_GROUP + j];
+                acc += (float)s * (row[b].d * dx[(size_t)t * nb + b]);
+            }
+            y[(size_t)t * ldy + r] = acc;
+        }
+    }
+}
+
 static void rows_q8_ref(float *dst, const void *w, int k, int r0, int r1) {
     const qs_q8_block *W = w;
     const int nb = k / QS_Q8_GROUP;
