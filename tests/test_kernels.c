@@ -322,8 +322,10 @@ int main(int argc, char **argv) {
         static const int hds[] = {8, 16, 24, 64, 128};
         for (size_t i = 0; i < sizeof pos / sizeof pos[0]; i++)
             for (size_t j = 0; j < sizeof hds / sizeof hds[0]; j++) w_at = fmax(w_at, check_attn(&K, &R, pos[i], hds[j]));
-        printf("[%-6s] worst: matvec f32 %.2e f16 %.2e bf16 %.2e q8 %.2e q8p %.2e (of sum|x*w|) | gemm %.2e | elementwise nmse %.2e"
-               " | attn %.2e\n", K.name, w_mv[0], w_mv[1], w_mv[2], w_q8, w_q8p, w_gemm, w_el, w_at);
+        char q8p[32] = "n/a (float path)";
+        if (K.matvec_q8p) snprintf(q8p, sizeof q8p, "%.2e", w_q8p);
+        printf("[%-6s] worst: matvec f32 %.2e f16 %.2e bf16 %.2e q8 %.2e q8p %s (of sum|x*w|) | gemm %.2e | elementwise nmse %.2e"
+               " | attn %.2e\n", K.name, w_mv[0], w_mv[1], w_mv[2], w_q8, q8p, w_gemm, w_el, w_at);
         if (bench) bench_level(&K);
     }
     if (bench) bench_level(&R);
