@@ -294,14 +294,10 @@ int qs_bench_run(int argc, char **argv) {
     const int V = cfg->vocab_size;
     /* bytes one decode step streams: every layer matrix and the LM head, in their current dtype */
     double step_bytes = 0;
-    for (int il = 0; il < cfg->n_layers; il++) {
-        const qs_layer *ly = &w.layers[il];
-        const qs_mat *ms[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->ffn_gate, &ly->ffn_up, &ly->ffn_down};
-        for (int i = 0; i < 7; i++)
-            step_bytes += (double)ms[i]->rows * ms[i]->cols * (ms[i]->dtype == QS_DTYPE_Q8 ? 1.125 : (double)qs_dtype_size(ms[i]->dtype));
-    }
-    step_bytes += (double)w.output.rows * w.output.cols *
-                  (w.output.dtype == QS_DTYPE_Q8 ? 1.125 : (double)qs_dtype_size(w.output.dtype));
+    const qs_mat **mats = qs_malloc((size_t)QS_N_MATS(cfg) * sizeof *mats);
+    for (int i = 0, nm = qs_weights_matrices(&w, mats); i < nm; i++)
+        step_bytes += (double)mats[i]->rows * qs_row_bytes(mats[i]->dtype, mats[i]->cols);
+    free(mats);
     uint64_t seed = 7;
     int32_t *prompt = qs_malloc((size_t)(max_p + max_b * prompt_b) * sizeof(int32_t));
     for (int i = 0; i < max_p + max_b * prompt_b; i++) prompt[i] = rand_token(&seed, V);

@@ -49,16 +49,9 @@ static int thread_id(void) {
  */
 static void prefault_weights(const qs_weights *w, int nt) {
 #ifdef MADV_POPULATE_READ
-    const int L = w->cfg.n_layers;
     const size_t page = 4096, part = (size_t)8 << 20;
-    const qs_mat **mats = qs_malloc((size_t)(7 * L + 1) * sizeof(qs_mat *));
-    int nm = 0;
-    for (int il = 0; il < L; il++) {
-        const qs_layer *ly = &w->layers[il];
-        const qs_mat *ms[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->ffn_gate, &ly->ffn_up, &ly->ffn_down};
-        for (int i = 0; i < 7; i++) mats[nm++] = ms[i];
-    }
-    mats[nm++] = &w->output;
+    const qs_mat **mats = qs_malloc((size_t)QS_N_MATS(&w->cfg) * sizeof(qs_mat *));
+    const int nm = qs_weights_matrices(w, mats);
     for (int i = 0; i < nm; i++) {
         const qs_mat *m = mats[i];
         if (m->dtype >= QS_DTYPE_COUNT) continue; /* not in the mapping */
@@ -155,12 +148,6 @@ typedef struct {
 
 #define MM_MAX_CHUNKS 4096
 
-/* Bytes of one row of W in its dtype (Q8: 36 bytes per 32 weights). */
-static size_t row_bytes(const qs_mat *W) {
-    if (W->dtype == QS_DTYPE_Q8) return (size_t)W->cols / QS_Q8_GROUP * sizeof(qs_q8_block);
-    return (size_t)W->cols * qs_dtype_size(W->dtype);
-}
-
 /* Rows per chunk for a matrix of m rows: about 8 chunks per thread, a multiple of 16 rows,
  * and at least 32 KiB of weights so per-chunk overhead stays small. */
 static int chunk_rows(int m, size_t rb, int nt) {
@@ -178,7 +165,7 @@ static int make_chunks(mm_chunk *chunks, int *is_tail, float *const *y, const qs
     int nc = 0;
     for (int i = 0; i < n_mat; i++) {
         const int m = W[i]->rows, m_al = align ? m - m % align : m;
-        int rows = chunk_rows(m, row_bytes(W[i]), nt);
+        int rows = chunk_rows(m, qs_row_bytes(W[i]->dtype, W[i]->cols), nt);
         while (rows * (MM_MAX_CHUNKS / n_mat - 1) < m) rows *= 2;
         if (align) rows = (rows + 31) & ~31;
         for (int r = 0; r < m_al; r += rows) {
@@ -191,6 +178,16 @@ static int make_chunks(mm_chunk *chunks, int *is_tail, float *const *y, const qs
         }
     }
     return nc;
+}
+
+/* ctx->xpack with room for `need` bytes (inputs packed for gemm or matvec_q8p). */
+static void *xpack_buf(qs_ctx *ctx, size_t need) {
+    if (need > ctx->xpack_size) {
+        free(ctx->xpack);
+        ctx->xpack = qs_malloc(need);
+        ctx->xpack_size = need;
+    }
+    return ctx->xpack;
 }
 
 /* The kernel table's gemm (AMX) applies to every matrix of the group? */
@@ -208,14 +205,9 @@ static const void *q8_pack(qs_ctx *ctx, const float *x, int n, const qs_mat *con
     for (int i = 0; i < n_mat; i++)
         if (W[i]->dtype != QS_DTYPE_Q8 || W[i]->cols != W[0]->cols) return NULL;
     const int k = W[0]->cols;
-    size_t need = qs_q8_pack_size(n, k);
-    if (need > ctx->xpack_size) {
-        free(ctx->xpack);
-        ctx->xpack = qs_malloc(need);
-        ctx->xpack_size = need;
-    }
-    qs_q8_pack_x(ctx->xpack, x, n, k);
-    return ctx->xpack;
+    void *xq = xpack_buf(ctx, qs_q8_pack_size(n, k));
+    qs_q8_pack_x(xq, x, n, k);
+    return xq;
 }
 
 static void mv_chunk(const mm_chunk *ch, const float *x, const void *xq, int n) {
@@ -230,20 +222,14 @@ static void mv_chunk(const mm_chunk *ch, const float *x, const void *xq, int n) 
 
 static void matmul_group(qs_ctx *ctx, float *const *y, const float *x, int n, const qs_mat *const *W, int n_mat) {
     size_t bytes = 0;
-    for (int i = 0; i < n_mat; i++) bytes += (size_t)W[i]->rows * row_bytes(W[i]);
+    for (int i = 0; i < n_mat; i++) bytes += (size_t)W[i]->rows * qs_row_bytes(W[i]->dtype, W[i]->cols);
     const int nt = bytes * (size_t)((n + 15) / 16) < QS_PAR_MIN_BYTES ? 1 : ctx->p.n_threads;
     mm_chunk chunks[MM_MAX_CHUNKS];
     int is_tail[MM_MAX_CHUNKS];
     if (gemm_ok(W, n_mat, n)) {
         /* Pack x once for all matrices (threads split the token tiles), then rows in chunks. */
         const int k = W[0]->cols, ntt = (n + 15) / 16;
-        size_t need = qs_k.gemm_pack_size(n, k);
-        if (need > ctx->xpack_size) {
-            free(ctx->xpack);
-            ctx->xpack = qs_malloc(need);
-            ctx->xpack_size = need;
-        }
-        void *xp = ctx->xpack;
+        void *xp = xpack_buf(ctx, qs_k.gemm_pack_size(n, k));
         const int nc = make_chunks(chunks, is_tail, y, W, n_mat, nt, qs_k.gemm_row_align);
 #pragma omp parallel num_threads(nt) if (nt > 1)
         {

@@ -23,7 +23,7 @@ struct qs_quant {
 static int quantizable(const qs_mat *m) { return m->dtype != QS_DTYPE_Q8 && m->cols % QS_Q8_GROUP == 0; }
 
 static size_t q8_bytes(const qs_mat *m) {
-    return ((size_t)m->rows * (m->cols / QS_Q8_GROUP) * sizeof(qs_q8_block) + 63) & ~(size_t)63;
+    return ((size_t)m->rows * qs_row_bytes(QS_DTYPE_Q8, m->cols) + 63) & ~(size_t)63;
 }
 
 static void quantize_mat(qs_mat *m, qs_quant *q, int nt) {
@@ -59,14 +59,9 @@ qs_status qs_quant_q8(qs_weights *w, int n_threads, qs_quant **out) {
     const int nt = 1;
     (void)n_threads;
 #endif
-    const int L = w->cfg.n_layers, n_mats = 7 * L + 1;
-    qs_mat **mats = qs_malloc((size_t)n_mats * sizeof *mats);
-    for (int il = 0; il < L; il++) {
-        qs_layer *ly = &w->layers[il];
-        qs_mat *ms[] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->ffn_gate, &ly->ffn_up, &ly->ffn_down};
-        for (int i = 0; i < 7; i++) mats[7 * il + i] = ms[i];
-    }
-    mats[7 * L] = &w->output; /* tied: tok_embd keeps pointing at the BF16 rows */
+    /* the streamed matrices (w is ours to change); tied: tok_embd keeps pointing at the BF16 rows */
+    qs_mat **mats = qs_malloc((size_t)QS_N_MATS(&w->cfg) * sizeof *mats);
+    const int n_mats = qs_weights_matrices(w, (const qs_mat **)mats);
     size_t total = 0;
     for (int i = 0; i < n_mats; i++)
         if (quantizable(mats[i])) total += q8_bytes(mats[i]);

@@ -96,21 +96,27 @@ static double sd_of(const double *v, int n) {
     return sqrt(s / (n - 1));
 }
 
-/* Fraction of distinct token trigrams in a row's generated "ids"; NAN when it has fewer than 4 tokens. */
+typedef struct {
+    int64_t t[3];
+} trigram;
+
+static int cmp_trigram(const void *a, const void *b) { return memcmp(a, b, sizeof(trigram)); }
+
+/* Fraction of distinct token trigrams in a row's generated "ids"; NAN when it has fewer than 4 tokens.
+ * (memcmp order is not numeric order, but equal trigrams still end up adjacent, which is all
+ * counting needs.) */
 static double distinct3(const cJSON *ids) {
     int n = cJSON_IsArray(ids) ? cJSON_GetArraySize(ids) : 0;
     if (n < 4) return NAN;
-    int64_t *v = qs_malloc((size_t)n * sizeof(int64_t)), *tri = qs_malloc((size_t)(n - 2) * sizeof(int64_t) * 3);
+    int64_t *v = qs_malloc((size_t)n * sizeof(int64_t));
+    trigram *tri = qs_malloc((size_t)(n - 2) * sizeof(trigram));
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, ids) v[i++] = (int64_t)e->valuedouble;
-    for (i = 0; i < n - 2; i++) tri[3 * i] = v[i], tri[3 * i + 1] = v[i + 1], tri[3 * i + 2] = v[i + 2];
-    int distinct = 0;
-    for (i = 0; i < n - 2; i++) {
-        int seen = 0;
-        for (int j = 0; j < i && !seen; j++) seen = !memcmp(tri + 3 * j, tri + 3 * i, 3 * sizeof(int64_t));
-        distinct += !seen;
-    }
+    for (i = 0; i < n - 2; i++) tri[i] = (trigram){{v[i], v[i + 1], v[i + 2]}};
+    qsort(tri, (size_t)(n - 2), sizeof(trigram), cmp_trigram);
+    int distinct = 1;
+    for (i = 1; i < n - 2; i++) distinct += cmp_trigram(&tri[i - 1], &tri[i]) != 0;
     free(v), free(tri);
     return (double)distinct / (n - 2);
 }

@@ -23,20 +23,7 @@
 
 #include "fp16.h"
 #include "kernels.h"
-
-static int n_pass, n_fail;
-
-#define CHECK(cond, ...)                                            \
-    do {                                                            \
-        if (cond) {                                                 \
-            n_pass++;                                               \
-        } else {                                                    \
-            n_fail++;                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-            fprintf(stderr, __VA_ARGS__);                           \
-            fputc('\n', stderr);                                    \
-        }                                                           \
-    } while (0)
+#include "test_util.h"
 
 static uint64_t rng = 0x1234567887654321ull;
 static float frand(void) { /* uniform in [-1, 1) */
@@ -329,6 +316,6 @@ int main(int argc, char **argv) {
         if (bench) bench_level(&K);
     }
     if (bench) bench_level(&R);
-    printf("test_kernels: %d levels besides ref; %d passed, %d failed\n", n_levels, n_pass, n_fail);
-    return n_fail ? 1 : (n_pass ? 0 : 77);
+    printf("test_kernels: %d levels besides ref\n", n_levels);
+    return test_summary("test_kernels");
 }

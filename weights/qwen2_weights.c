@@ -205,6 +205,17 @@ fail:
     return rc;
 }
 
+int qs_weights_matrices(const qs_weights *w, const qs_mat **out) {
+    int n = 0;
+    for (int il = 0; il < w->cfg.n_layers; il++) {
+        const qs_layer *ly = &w->layers[il];
+        const qs_mat *ms[QS_MATS_PER_LAYER] = {&ly->wq, &ly->wk, &ly->wv, &ly->wo, &ly->ffn_gate, &ly->ffn_up, &ly->ffn_down};
+        for (int i = 0; i < QS_MATS_PER_LAYER; i++) out[n++] = ms[i];
+    }
+    out[n++] = &w->output;
+    return n;
+}
+
 void qs_weights_free(qs_weights *w) {
     if (w->layers) {
         for (int il = 0; il < w->cfg.n_layers; il++) {

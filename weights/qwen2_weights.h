@@ -46,6 +46,12 @@ typedef struct {
     size_t weight_bytes; /* bytes of all mapped tensors (for RSS budgets and bandwidth figures) */
 } qs_weights;
 
+/* The matrices a decode step streams, in order: each layer's q, k, v, o, gate, up, down, then
+ * the LM head. Fills out[0 .. QS_N_MATS(cfg) - 1] and returns that count. */
+#define QS_MATS_PER_LAYER 7
+#define QS_N_MATS(cfg) (QS_MATS_PER_LAYER * (cfg)->n_layers + 1)
+int qs_weights_matrices(const qs_weights *w, const qs_mat **out);
+
 /* Open `dir` (config.json + safetensors). On error returns <0 and w is empty. */
 qs_status qs_weights_load(qs_weights *w, const char *dir);
 void qs_weights_free(qs_weights *w);

@@ -42,6 +42,11 @@ typedef struct {
     int8_t q[QS_Q8_GROUP];
 } qs_q8_block;
 
+/* Bytes of one row of `cols` weights stored as dt (Q8: 36 bytes per 32 weights). */
+static inline size_t qs_row_bytes(qs_dtype dt, int cols) {
+    return dt == QS_DTYPE_Q8 ? (size_t)cols / QS_Q8_GROUP * sizeof(qs_q8_block) : (size_t)cols * qs_dtype_size(dt);
+}
+
 /* Quantize one row of k float32 weights (k % QS_Q8_GROUP == 0) into k/32 blocks (kernels_ref.c). */
 void qs_q8_quantize_row(qs_q8_block *dst, const float *src, int k);
 
