@@ -28,7 +28,10 @@ static float *run(const char *dir, int q8, const int32_t *ids, int T, int n_gen,
         exit(1);
     }
     qs_quant *q = NULL;
-    if (q8) qs_quant_q8(&w, 0, &q);
+    if (q8 && qs_quant_q8(&w, 0, &q) != QS_OK) {
+        fprintf(stderr, "q8_accuracy: %s\n", qs_last_error());
+        exit(1);
+    }
     const int V = w.cfg.vocab_size;
     qs_ctx ctx;
     qs_ctx_params cp = {.n_ctx = T + n_gen + 1, .n_seq = 1, .n_batch = T, .n_logits = T};

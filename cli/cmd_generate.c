@@ -34,7 +34,7 @@ static void usage(FILE *f) {
             "  --threads N          compute threads (default: all cores)\n"
             "  --kernels LEVEL      force a kernel level: ref, avx2, avx512 (default: best available)\n"
             "  --weights FORMAT     native (default: as stored) or q8: matrices quantized to 8 bits at\n"
-            "                       load (blocks of 32, float scale; ~0.56x the bytes of BF16 per token)\n"
+            "                       load (groups of 32, fp16 scale; ~0.53x the bytes of BF16 per token)\n"
             "  --steer FILE:LAYERS:SCALE\n"
             "                       add SCALE x the direction in FILE (qsteer .safetensors or llama.cpp\n"
             "                       control-vector .gguf) to the residual stream at LAYERS: 5, 16,17,\n"

@@ -71,6 +71,20 @@ done
 q8=$("$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 9,8,7 --temperature 0 --max-tokens 12 --print-ids --weights q8 2>/dev/null)
 n=$(echo "$q8" | tr ',' '\n' | grep -c '^[0-9][0-9]*$')
 [ "$n" = 12 ] && ok || bad "--weights q8: expected 12 ids, got '$q8'"
+# A weight that 8-bit scales cannot hold (NaN here) is an error naming the tensor, not a wrong answer.
+tmpm=$(mktemp -d)
+cp tests/data/models/tiny-tied-f32/* "$tmpm"/
+python3 - "$tmpm/model.safetensors" <<'PY'
+import json, struct, sys
+f = open(sys.argv[1], "r+b")
+n = struct.unpack("<Q", f.read(8))[0]
+t = json.loads(f.read(n))["model.layers.1.mlp.up_proj.weight"]
+f.seek(8 + n + t["data_offsets"][0] + 4 * 5)
+f.write(struct.pack("<f", float("nan")))
+PY
+expect_fail "q8 of a NaN weight" "model.safetensors: tensor model.layers.1.mlp.up_proj.weight, row 0" \
+  "$Q" generate --model "$tmpm" --prompt-ids 1 --print-ids --weights q8
+rm -rf "$tmpm"
 expect_fail "bad --weights" "native or q8" "$Q" generate --model tests/data/models/tiny-untied-f32 --prompt-ids 1 --weights q4
 
 # Help and usage

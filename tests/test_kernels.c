@@ -51,14 +51,14 @@ static double now(void) {
 static void *make_weights(qs_dtype dt, int rows, int k, float *wf) {
     size_t n = (size_t)rows * k;
     if (dt == QS_DTYPE_Q8) {
-        qs_q8_block *q = xmalloc((size_t)rows * (k / QS_Q8_GROUP) * sizeof(qs_q8_block));
+        char *q = xmalloc((size_t)rows * qs_row_bytes(QS_DTYPE_Q8, k));
         for (size_t i = 0; i < n; i++) wf[i] = frand();
-        for (int r = 0; r < rows; r++) qs_q8_quantize_row(q + (size_t)r * (k / QS_Q8_GROUP), wf + (size_t)r * k, k);
         for (int r = 0; r < rows; r++)
-            for (int j = 0; j < k; j++) {
-                const qs_q8_block *b = q + (size_t)r * (k / QS_Q8_GROUP) + j / QS_Q8_GROUP;
-                wf[(size_t)r * k + j] = b->d * (float)b->q[j % QS_Q8_GROUP];
-            }
+            CHECK(qs_q8_quantize_row(q + (size_t)r * qs_row_bytes(QS_DTYPE_Q8, k), wf + (size_t)r * k, k) == 0,
+                  "q8 quantize of finite weights failed");
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < k; j++)
+                wf[(size_t)r * k + j] = qs_f16_to_f32(qs_q8_scales(q, k, r)[j / QS_Q8_GROUP]) * (float)qs_q8_quants(q, k, r)[j];
         return q;
     }
     void *w = xmalloc(n * (dt == QS_DTYPE_F32 ? 4 : 2));
@@ -222,7 +222,7 @@ static void bench_level(const qs_kernels *K) {
     for (int di = 0; di < 4; di++) {
         const int dt = dts[di];
         void *w = make_weights((qs_dtype)dt, rows, k, wf);
-        const double bytes = (double)rows * k * (dt == QS_DTYPE_F32 ? 4 : dt == QS_DTYPE_Q8 ? 1.125 : 2);
+        const double bytes = (double)rows * k * (dt == QS_DTYPE_F32 ? 4 : dt == QS_DTYPE_Q8 ? 34.0 / 32 : 2);
         static const int ns[] = {1, 8, 16};
         for (int in = 0; in < 3; in++) {
             double best = 1e30;
@@ -252,6 +252,64 @@ static void bench_level(const qs_kernels *K) {
     free(wf), free(x), free(y);
 }
 
+/* ------------------------------------------------------------ fp16 and 8-bit quantization (the specs) */
+
+/* qs_f32_to_f16 against every half: exact halves convert back to themselves, values between two
+ * neighbours round to the nearer (ties to the even one), the edges of the range go to inf / zero. */
+static void check_f32_to_f16(void) {
+    int bad = 0;
+    for (uint32_t h = 0; h < 0x7c00; h++) {
+        for (uint32_t sign = 0; sign <= 0x8000; sign += 0x8000) {
+            const float f = qs_f16_to_f32((uint16_t)(h | sign));
+            if (qs_f32_to_f16(f) != (uint16_t)(h | sign)) bad++;
+            if (h + 1 < 0x7c00) { /* the midpoint to the next half and a hair either side of it */
+                const double mid = ((double)qs_f16_to_f32((uint16_t)h) + qs_f16_to_f32((uint16_t)(h + 1))) / 2;
+                const float m = (float)mid, lo = nextafterf(m, 0), hi = nextafterf(m, INFINITY);
+                const uint16_t even = (h & 1) ? (uint16_t)(h + 1) : (uint16_t)h;
+                if ((double)m == mid && qs_f32_to_f16(sign ? -m : m) != (even | sign)) bad++;
+                if (qs_f32_to_f16(sign ? -lo : lo) != (h | sign)) bad++;
+                if (qs_f32_to_f16(sign ? -hi : hi) != ((h + 1) | sign)) bad++;
+            }
+        }
+    }
+    CHECK(bad == 0, "qs_f32_to_f16: %d conversions differ from round-to-nearest-even", bad);
+    CHECK(qs_f32_to_f16(65519.99f) == 0x7bff && qs_f32_to_f16(65520.0f) == 0x7c00 && qs_f32_to_f16(-1e30f) == 0xfc00,
+          "qs_f32_to_f16: overflow edge");
+    CHECK(qs_f32_to_f16(0x1p-25f) == 0 && qs_f32_to_f16(0x1.01p-25f) == 1 && qs_f32_to_f16(1e-30f) == 0,
+          "qs_f32_to_f16: underflow edge");
+    CHECK((qs_f32_to_f16(NAN) & 0x7fff) > 0x7c00 && qs_f32_to_f16(INFINITY) == 0x7c00, "qs_f32_to_f16: nan/inf");
+}
+
+/* qs_q8_quantize_row: every weight within half a step (plus the scale's fp16 rounding) of d*q,
+ * |q| <= 127, an all-zero group gives d = 0, and non-finite or too large weights are refused. */
+static void check_q8_quantize(void) {
+    enum { K = 96 };
+    float w[K], back[K];
+    char row[K + K / 16];
+    for (int j = 0; j < K; j++) w[j] = frand() * (j < 32 ? 1e-3f : j < 64 ? 0.0f : 3e4f);
+    w[70] = 127.0f * 60000.0f; /* near the top of the fp16 scale range */
+    CHECK(qs_q8_quantize_row(row, w, K) == 0, "q8 quantize refused finite weights");
+    const uint16_t *d = qs_q8_scales(row, K, 0);
+    const int8_t *q = qs_q8_quants(row, K, 0);
+    for (int j = 0; j < K; j++) back[j] = qs_f16_to_f32(d[j / 32]) * q[j];
+    int bad = 0;
+    for (int g = 0; g < K / 32; g++) {
+        float amax = 0;
+        for (int j = 32 * g; j < 32 * g + 32; j++) amax = fmaxf(amax, fabsf(w[j]));
+        const float step = qs_f16_to_f32(d[g]);
+        if (fabsf(step - amax / 127) > amax / 127 * 0x1p-11f) bad++;
+        for (int j = 32 * g; j < 32 * g + 32; j++)
+            if (fabsf(back[j] - w[j]) > 0.5f * step + amax * 0x1p-11f || q[j] < -127) bad++;
+    }
+    CHECK(bad == 0, "q8 quantize: %d weights or scales off", bad);
+    CHECK(d[1] == 0, "q8 quantize: an all-zero group must get scale 0");
+    const float bads[] = {NAN, INFINITY, -INFINITY, 127.0f * 65520.0f};
+    for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+        w[40] = bads[i];
+        CHECK(qs_q8_quantize_row(row, w, K) == -1, "q8 quantize accepted weight %g", bads[i]);
+    }
+}
+
 /* ------------------------------------------------------------ main */
 
 int main(int argc, char **argv) {
@@ -260,6 +318,8 @@ int main(int argc, char **argv) {
         {QS_CPU_AVX2, "avx2"}, {QS_CPU_AVX512, "avx512"}, {QS_CPU_AMX, "amx"}, {QS_CPU_NEON, "neon"}};
     qs_kernels R, K;
     qs_kernels_for_level(&R, 0);
+    check_f32_to_f16();
+    check_q8_quantize();
     int n_levels = 0;
     for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++) {
         if (!qs_kernels_for_level(&K, levels[li].level)) {
@@ -276,7 +336,7 @@ int main(int argc, char **argv) {
                     const int k = ks[ik], n = ns[in], rows = 37;
                     w_mv[dt] = fmax(w_mv[dt], check_matmul(&K, &R, (qs_dtype)dt, n, rows, k, 3, 3 + 7 * (1 + (int)in % 4), MM_MATVEC));
                 }
-        static const int qk[] = {32, 96, 1536};
+        static const int qk[] = {32, 96, 672, 896, 1536}; /* 1, 3, 21, 28, 48 groups: partial scale slabs */
         for (size_t ik = 0; ik < sizeof qk / sizeof qk[0]; ik++)
             for (size_t in = 0; in < sizeof ns / sizeof ns[0]; in++) {
                 w_q8 = fmax(w_q8, check_matmul(&K, &R, QS_DTYPE_Q8, ns[in], 37, qk[ik], 3, 3 + 7 * (1 + (int)in % 4), MM_MATVEC));

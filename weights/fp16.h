@@ -48,6 +48,27 @@ static inline float qs_f16_to_f32(uint16_t h) {
     return f;
 }
 
+/* Round to nearest even, as F16C's vcvtps2ph does: above the largest half (65504 + half an ulp)
+ * gives +-inf, below the smallest subnormal (2^-24) rounds to subnormal or zero; NaN stays NaN. */
+static inline uint16_t qs_f32_to_f16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
+    u &= 0x7fffffffu;
+    if (u > 0x7f800000u) return sign | 0x7e00;  /* NaN */
+    if (u >= 0x477ff000u) return sign | 0x7c00; /* >= 65520: inf */
+    if (u >= 0x38800000u) {                     /* normal half: rebias the exponent, round 13 bits */
+        u -= 112u << 23;
+        return sign | (uint16_t)((u + 0xfffu + ((u >> 13) & 1)) >> 13);
+    }
+    if (u < 0x33000000u) return sign; /* <= 2^-25: rounds to zero */
+    const uint32_t e = u >> 23, man = (u & 0x7fffffu) | 0x800000u, shift = 126 - e; /* 14..24 */
+    uint32_t h = man >> shift;
+    const uint32_t rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (h & 1))) h++;
+    return sign | (uint16_t)h;
+}
+
 /* dst[i] = float(src[i]) for a buffer in dtype F32, F16 or BF16. */
 static inline void qs_convert_to_f32(float *dst, const void *src, qs_dtype dt, size_t n) {
     if (dt == QS_DTYPE_F32) {

@@ -29,26 +29,36 @@ enum {
 };
 
 /*
- * 8-bit weights (`--weights q8`), made at load from BF16/F16/F32 by engine/quant.c: each row of
- * k (a multiple of QS_Q8_GROUP) weights is k/32 blocks of {float d; int8 q[32]}, weight = d * q,
- * d = max|w| / 127 over the block, q = round(w / d). 36 bytes per 32 weights (1.125 B/weight).
- * QS_DTYPE_Q8 extends qs_dtype inside the engine only (safetensors never holds it).
+ * 8-bit weights (`--weights q8`), made at load from BF16/F16/F32 by engine/quant.c. A row of k
+ * weights (k a multiple of QS_Q8_GROUP) is k/32 fp16 scales followed by its k int8 values:
+ *     uint16_t d[k/32];  int8_t q[k];        weight j = f16(d[j/32]) * q[j]
+ * with d = max|w| / 127 over each group of 32 (rounded to fp16) and q = round(w / d). That is
+ * 34 bytes per 32 weights (1.0625 B/weight), the bits of llama.cpp's Q8_0, arranged so that a
+ * kernel reads each row as one sequential stream: a row's scales, then its quants in whole
+ * vectors (no 34-byte blocks straddling vector loads). QS_DTYPE_Q8 extends qs_dtype inside the
+ * engine only (safetensors never holds it).
  */
 #define QS_Q8_GROUP 32
 #define QS_DTYPE_Q8 ((qs_dtype)QS_DTYPE_COUNT)
 #define QS_KDTYPES (QS_DTYPE_COUNT + 1) /* table size: the safetensors dtypes + Q8 */
-typedef struct {
-    float d;
-    int8_t q[QS_Q8_GROUP];
-} qs_q8_block;
 
-/* Bytes of one row of `cols` weights stored as dt (Q8: 36 bytes per 32 weights). */
+/* Bytes of one row of `cols` weights stored as dt (Q8: 34 bytes per 32 weights). */
 static inline size_t qs_row_bytes(qs_dtype dt, int cols) {
-    return dt == QS_DTYPE_Q8 ? (size_t)cols / QS_Q8_GROUP * sizeof(qs_q8_block) : (size_t)cols * qs_dtype_size(dt);
+    return dt == QS_DTYPE_Q8 ? (size_t)cols + (size_t)cols / QS_Q8_GROUP * sizeof(uint16_t)
+                             : (size_t)cols * qs_dtype_size(dt);
+}
+/* Row r of an 8-bit matrix with k columns: its scales and its quants. */
+static inline const uint16_t *qs_q8_scales(const void *w, int k, int r) {
+    return (const uint16_t *)((const char *)w + (size_t)r * qs_row_bytes(QS_DTYPE_Q8, k));
+}
+static inline const int8_t *qs_q8_quants(const void *w, int k, int r) {
+    return (const int8_t *)(qs_q8_scales(w, k, r) + k / QS_Q8_GROUP);
 }
 
-/* Quantize one row of k float32 weights (k % QS_Q8_GROUP == 0) into k/32 blocks (kernels_ref.c). */
-void qs_q8_quantize_row(qs_q8_block *dst, const float *src, int k);
+/* Quantize one row of k float32 weights (k % QS_Q8_GROUP == 0) into qs_row_bytes(QS_DTYPE_Q8, k)
+ * bytes at dst (kernels_ref.c). Returns 0, or -1 when a group's scale is not a finite fp16
+ * (a weight that is not finite or above 127 * 65504 in magnitude); dst is then incomplete. */
+int qs_q8_quantize_row(void *dst, const float *src, int k);
 
 /*
  * Decode fast path for 8-bit weights: the n input vectors are first packed once per matmul

@@ -32,27 +32,43 @@ static void rows_bf16_ref(float *d, const void *w, int k, int r0, int r1) { rows
         }                                                                                     \
     }
 
-void qs_q8_quantize_row(qs_q8_block *dst, const float *src, int k) {
-    for (int b = 0; b < k / QS_Q8_GROUP; b++) {
+int qs_q8_quantize_row(void *dst, const float *src, int k) {
+    const int nb = k / QS_Q8_GROUP;
+    uint16_t *d = dst;
+    int8_t *q = (int8_t *)(d + nb);
+    for (int b = 0; b < nb; b++) {
         const float *s = src + b * QS_Q8_GROUP;
-        float amax = 0;
-        for (int j = 0; j < QS_Q8_GROUP; j++) amax = fmaxf(amax, fabsf(s[j]));
-        const float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
-        dst[b].d = d;
-        for (int j = 0; j < QS_Q8_GROUP; j++) dst[b].q[j] = (int8_t)lrintf(s[j] * id);
+        /* max |w| as bits: for |w| the float order is the integer order, inf and NaN above all */
+        uint32_t amax_bits = 0;
+        for (int j = 0; j < QS_Q8_GROUP; j++) {
+            uint32_t u;
+            memcpy(&u, &s[j], 4);
+            u &= 0x7fffffffu;
+            amax_bits = u > amax_bits ? u : amax_bits;
+        }
+        if (amax_bits >= 0x7f800000u) return -1; /* inf or NaN */
+        float amax;
+        memcpy(&amax, &amax_bits, 4);
+        const uint16_t h = qs_f32_to_f16(amax / 127.0f);
+        if ((h & 0x7c00) == 0x7c00) return -1;
+        const float dd = qs_f16_to_f32(h), id = dd > 0 ? 1.0f / dd : 0.0f;
+        d[b] = h;
+        for (int j = 0; j < QS_Q8_GROUP; j++) { /* d was rounded to fp16: |w / d| may exceed 127 a little */
+            const long v = lrintf(s[j] * id);
+            q[b * QS_Q8_GROUP + j] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        }
     }
+    return 0;
 }
 
 static void matvec_q8_ref(float *y, int ldy, const float *x, int n, const void *w, int k, int r0, int r1) {
-    const qs_q8_block *W = w;
-    const int nb = k / QS_Q8_GROUP;
     for (int r = r0; r < r1; r++) {
-        const qs_q8_block *row = W + (size_t)r * nb;
+        const uint16_t *d = qs_q8_scales(w, k, r);
+        const int8_t *q = qs_q8_quants(w, k, r);
         for (int t = 0; t < n; t++) {
             const float *xt = x + (size_t)t * k;
             float acc = 0.0f;
-            for (int b = 0; b < nb; b++)
-                for (int j = 0; j < QS_Q8_GROUP; j++) acc += xt[b * QS_Q8_GROUP + j] * (row[b].d * (float)row[b].q[j]);
+            for (int j = 0; j < k; j++) acc += xt[j] * (qs_f16_to_f32(d[j / QS_Q8_GROUP]) * (float)q[j]);
             y[(size_t)t * ldy + r] = acc;
         }
     }
@@ -81,18 +97,18 @@ void qs_q8_pack_x(void *xp, const float *x, int n, int k) {
 }
 
 void qs_matvec_q8p_ref(float *y, int ldy, const void *xp, int n, const void *w, int k, int r0, int r1) {
-    const qs_q8_block *W = w;
     const int nb = k / QS_Q8_GROUP;
     const int16_t *xq = xp;
     const float *dx = (const float *)(xq + (size_t)n * k);
     for (int r = r0; r < r1; r++) {
-        const qs_q8_block *row = W + (size_t)r * nb;
+        const uint16_t *d = qs_q8_scales(w, k, r);
+        const int8_t *q = qs_q8_quants(w, k, r);
         for (int t = 0; t < n; t++) {
             float acc = 0.0f;
             for (int b = 0; b < nb; b++) {
                 int32_t s = 0;
-                for (int j = 0; j < QS_Q8_GROUP; j++) s += row[b].q[j] * xq[(size_t)t * k + b * QS_Q8_GROUP + j];
-                acc += (float)s * (row[b].d * dx[(size_t)t * nb + b]);
+                for (int j = b * QS_Q8_GROUP; j < (b + 1) * QS_Q8_GROUP; j++) s += q[j] * xq[(size_t)t * k + j];
+                acc += (float)s * (qs_f16_to_f32(d[b]) * dx[(size_t)t * nb + b]);
             }
             y[(size_t)t * ldy + r] = acc;
         }
@@ -100,12 +116,11 @@ void qs_matvec_q8p_ref(float *y, int ldy, const void *xp, int n, const void *w, 
 }
 
 static void rows_q8_ref(float *dst, const void *w, int k, int r0, int r1) {
-    const qs_q8_block *W = w;
-    const int nb = k / QS_Q8_GROUP;
-    for (int r = r0; r < r1; r++)
-        for (int b = 0; b < nb; b++)
-            for (int j = 0; j < QS_Q8_GROUP; j++)
-                dst[(size_t)(r - r0) * k + b * QS_Q8_GROUP + j] = W[(size_t)r * nb + b].d * (float)W[(size_t)r * nb + b].q[j];
+    for (int r = r0; r < r1; r++) {
+        const uint16_t *d = qs_q8_scales(w, k, r);
+        const int8_t *q = qs_q8_quants(w, k, r);
+        for (int j = 0; j < k; j++) dst[(size_t)(r - r0) * k + j] = qs_f16_to_f32(d[j / QS_Q8_GROUP]) * (float)q[j];
+    }
 }
 
 #define ID(v) (v)
