@@ -244,20 +244,22 @@ static int take_chunk(atomic_ullong *run, int from_back) {
 
 static void run_owned_chunks(const mm_chunk *chunks, int nc, int nt, const float *x, const void *xq, int n) {
     const int np = nt < MM_MAX_PARTS ? nt : MM_MAX_PARTS;
-    atomic_ullong run[MM_MAX_PARTS];
+    struct {
+        _Alignas(64) atomic_ullong v; /* one cache line per run: no false sharing between owners */
+    } run[MM_MAX_PARTS];
     size_t total = 0, acc = 0;
     for (int c = 0; c < nc; c++) total += chunk_bytes(&chunks[c]);
     for (int p = 0, c = 0; p < np; p++) {
         const int c0 = c;
         while (c < nc && (p == np - 1 || acc + chunk_bytes(&chunks[c]) / 2 <= total / np * (p + 1)))
             acc += chunk_bytes(&chunks[c++]);
-        atomic_init(&run[p], (unsigned long long)c0 << 32 | (unsigned)c);
+        atomic_init(&run[p].v, (unsigned long long)c0 << 32 | (unsigned)c);
     }
 #pragma omp parallel num_threads(np)
     {
         const int t = thread_id();
         for (int i = 0; i < np; i++)
-            for (int c; (c = take_chunk(&run[(t + i) % np], i > 0)) >= 0;) mv_chunk(&chunks[c], x, xq, n);
+            for (int c; (c = take_chunk(&run[(t + i) % np].v, i > 0)) >= 0;) mv_chunk(&chunks[c], x, xq, n);
     }
 }
 
