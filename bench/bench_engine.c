@@ -29,6 +29,7 @@
 #endif
 
 #include "forward.h"
+#include "fp16.h"
 #include "generate.h"
 #include "kernels.h"
 #include "quant.h"
@@ -185,6 +186,66 @@ static int parse_list(const char *s, int *out, int max) {
 
 /* ------------------------------------------------------------ kernel microbenchmarks */
 
+/*
+ * The 8-bit decode kernel on the same matrix quantized and repeated 4x ([65536 x 4096], 272 MiB on
+ * huge pages, as engine/quant.c keeps it), one input, under two schedules: "owned", each thread one
+ * contiguous half (as decode runs now), and "interleaved", 64 KiB chunks handed out from one
+ * counter (the schedule decode used before; neighbouring chunks of the two threads then prefetch
+ * into each other's rows).
+ */
+static void bench_q8_schedules(const bench_opts *o, const bw_probe *bw, int nt, const uint16_t *w16, int rows16, int k,
+                               const float *x) {
+    if (!qs_k.matvec_q8p) {
+        printf("  matvec_q8: no packed 8-bit kernel at level %s\n", qs_k.name);
+        return;
+    }
+    const int rows = 4 * rows16;
+    const size_t rb = qs_row_bytes(QS_DTYPE_Q8, k), bytes = (size_t)rows * rb, huge = (size_t)2 << 20;
+    char *map = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) return;
+    char *q = (char *)(((uintptr_t)map + huge - 1) & ~(uintptr_t)(huge - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(q, bytes, MADV_HUGEPAGE);
+#endif
+    float *row = qs_malloc((size_t)k * sizeof(float)), *y = qs_malloc((size_t)rows * sizeof(float));
+    for (int r = 0; r < rows16; r++) {
+        qs_convert_to_f32(row, w16 + (size_t)r * k, QS_DTYPE_BF16, (size_t)k);
+        qs_q8_quantize_row(q + (size_t)r * rb, row, k);
+    }
+    for (int c = 1; c < 4; c++) memcpy(q + (size_t)c * rows16 * rb, q, (size_t)rows16 * rb);
+    void *xp = qs_malloc(qs_q8_pack_size(1, k));
+    qs_q8_pack_x(xp, x, 1, k);
+    const int chunk = (int)((64 << 10) / rb) + 1;
+    for (int sched = 0; sched < 2; sched++) {
+        double gbs[16], probe[16];
+        const int reps = o->reps < 16 ? o->reps : 16;
+        for (int r = 0; r < reps; r++) {
+            probe[r] = bw_measure(bw, nt);
+            double t0 = qs_now();
+            if (sched == 0) {
+#pragma omp parallel num_threads(nt)
+                {
+                    const int t = omp_get_thread_num(), nth = omp_get_num_threads();
+                    qs_k.matvec_q8p(y, rows, xp, 1, q, k, (int)((long)rows * t / nth), (int)((long)rows * (t + 1) / nth));
+                }
+            } else {
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+                for (int c = 0; c < (rows + chunk - 1) / chunk; c++)
+                    qs_k.matvec_q8p(y, rows, xp, 1, q, k, c * chunk, c * chunk + chunk < rows ? c * chunk + chunk : rows);
+            }
+            gbs[r] = (double)bytes / (qs_now() - t0) / 1e9;
+        }
+        const double g = median(gbs, reps), p = median(probe, reps);
+        const char *name = sched == 0 ? "matvec_q8 n=1 owned" : "matvec_q8 n=1 interleaved";
+        printf("  %-26s %6.1f %10.1f %10.1f %11.0f%%   [%d x %d], %.0f MiB\n", name, g, g / (double)rb * k * 2, p,
+               100 * g / p, rows, k, (double)bytes / 1048576.0);
+        if (o->kv) printf("kv kernel.q8_%s.gbs %.2f\nkv kernel.q8_%s.probe_frac %.3f\n", sched ? "interleaved" : "owned", g,
+                          sched ? "interleaved" : "owned", g / p);
+    }
+    free(row), free(y), free(xp);
+    munmap(map, bytes + huge);
+}
+
 static void bench_kernels(const bench_opts *o, const bw_probe *bw, int nt) {
     /* a 64 Mi-element BF16 matrix (128 MiB), far outside the caches: [16384, 4096] */
     const int rows = 16384, k = 4096;
@@ -219,6 +280,7 @@ static void bench_kernels(const bench_opts *o, const bw_probe *bw, int nt) {
         printf("  %-22s %10.1f %10.1f %10.1f %11.0f%%\n", name, g, g / 2 * 2 * n, p, 100 * g / p);
         if (o->kv) printf("kv kernel.matvec_bf16.n%d.gbs %.2f\nkv kernel.matvec_bf16.n%d.probe_frac %.3f\n", n, g, n, g / p);
     }
+    bench_q8_schedules(o, bw, nt, w, rows, k, x);
     free(w), free(x), free(y);
 }
 
