@@ -274,7 +274,8 @@ static void run_owned_chunks(const mm_chunk *chunks, int nc, int nt, const float
 static void matmul_group(qs_ctx *ctx, float *const *y, const float *x, int n, const qs_mat *const *W, int n_mat) {
     size_t bytes = 0;
     for (int i = 0; i < n_mat; i++) bytes += (size_t)W[i]->rows * qs_row_bytes(W[i]->dtype, W[i]->cols);
-    const int nt = bytes * (size_t)((n + 15) / 16) < QS_PAR_MIN_BYTES ? 1 : ctx->p.n_threads;
+    const size_t par_min = ctx->p.par_min_bytes > 0 ? (size_t)ctx->p.par_min_bytes : QS_PAR_MIN_BYTES;
+    const int nt = bytes * (size_t)((n + 15) / 16) < par_min ? 1 : ctx->p.n_threads;
     mm_chunk chunks[MM_MAX_CHUNKS];
     int is_tail[MM_MAX_CHUNKS];
     if (gemm_ok(W, n_mat, n)) {

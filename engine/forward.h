@@ -39,6 +39,8 @@ typedef struct {
     int n_batch;  /* max tokens per qs_forward call */
     int n_logits; /* max tokens per call that want logits */
     int n_threads;/* 0 = number of cores */
+    int par_min_bytes; /* a group of matmuls with fewer weight bytes (x 16-token tiles) runs on the
+                          calling thread; 0 = 256 KiB (tests set 1 to thread tiny models) */
 } qs_ctx_params;
 
 typedef struct {
