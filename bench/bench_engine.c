@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -65,23 +64,16 @@ static double peak_rss_bytes(void) {
 typedef struct {
     uint64_t *buf;
     size_t n; /* uint64 words */
-    void *map;
-    size_t map_size;
+    qs_huge_buf mem;
 } bw_probe;
 
 static void bw_init(bw_probe *p, size_t bytes) {
-    const size_t huge = (size_t)2 << 20;
     p->n = bytes / sizeof(uint64_t);
-    p->map_size = bytes + huge;
-    p->map = mmap(NULL, p->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p->map == MAP_FAILED) {
+    if (qs_huge_alloc(&p->mem, bytes)) {
         fprintf(stderr, "qsteer bench: cannot allocate the %.2f GB probe buffer\n", (double)bytes / 1e9);
         exit(1);
     }
-    p->buf = (uint64_t *)(((uintptr_t)p->map + huge - 1) & ~(uintptr_t)(huge - 1));
-#ifdef MADV_HUGEPAGE
-    madvise(p->buf, bytes, MADV_HUGEPAGE);
-#endif
+    p->buf = p->mem.data;
     for (size_t i = 0; i < p->n; i++) p->buf[i] = i * 0x9E3779B97F4A7C15ull;
 }
 
@@ -200,13 +192,10 @@ static void bench_q8_schedules(const bench_opts *o, const bw_probe *bw, int nt, 
         return;
     }
     const int rows = 4 * rows16;
-    const size_t rb = qs_row_bytes(QS_DTYPE_Q8, k), bytes = (size_t)rows * rb, huge = (size_t)2 << 20;
-    char *map = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED) return;
-    char *q = (char *)(((uintptr_t)map + huge - 1) & ~(uintptr_t)(huge - 1));
-#ifdef MADV_HUGEPAGE
-    madvise(q, bytes, MADV_HUGEPAGE);
-#endif
+    const size_t rb = qs_row_bytes(QS_DTYPE_Q8, k), bytes = (size_t)rows * rb;
+    qs_huge_buf mem;
+    if (qs_huge_alloc(&mem, bytes)) return;
+    char *q = mem.data;
     float *row = qs_malloc((size_t)k * sizeof(float)), *y = qs_malloc((size_t)rows * sizeof(float));
     for (int r = 0; r < rows16; r++) {
         qs_convert_to_f32(row, w16 + (size_t)r * k, QS_DTYPE_BF16, (size_t)k);
@@ -243,7 +232,7 @@ static void bench_q8_schedules(const bench_opts *o, const bw_probe *bw, int nt, 
                           sched ? "interleaved" : "owned", g / p);
     }
     free(row), free(y), free(xp);
-    munmap(map, bytes + huge);
+    qs_huge_free(&mem);
 }
 
 static void bench_kernels(const bench_opts *o, const bw_probe *bw, int nt) {
@@ -348,7 +337,7 @@ int qs_bench_run(int argc, char **argv) {
     printf("read-bandwidth probe: %.1f GB/s with %d threads (1 thread: %.1f GB/s)\n", probe0, nt, bw_measure(&bw, 1));
     if (o.kv) printf("kv probe.gbs %.2f\n", probe0);
     if (!o.no_kernels) bench_kernels(&o, &bw, nt);
-    if (o.kernels_only) { munmap(bw.map, bw.map_size); return 0; }
+    if (o.kernels_only) { qs_huge_free(&bw.mem); return 0; }
     (void)t_start;
 
     /* load + context (the context pre-faults the weight mapping) */
@@ -358,7 +347,7 @@ int qs_bench_run(int argc, char **argv) {
     for (int i = 0; i < o.n_prompts; i++) if (o.prompts[i] > max_p) max_p = o.prompts[i];
     double t0 = qs_now();
     qs_weights w;
-    if (qs_weights_load(&w, o.model) != QS_OK) { fprintf(stderr, "bench: %s\n", qs_last_error()); munmap(bw.map, bw.map_size); return 1; }
+    if (qs_weights_load(&w, o.model) != QS_OK) { fprintf(stderr, "bench: %s\n", qs_last_error()); qs_huge_free(&bw.mem); return 1; }
     qs_quant *quant = NULL;
     if (o.q8 && qs_quant_q8(&w, nt, &quant) != QS_OK) { fprintf(stderr, "bench: %s\n", qs_last_error()); return 1; }
     qs_ctx ctx;
@@ -366,7 +355,7 @@ int qs_bench_run(int argc, char **argv) {
     int n_ctx = max_p + 1 > prompt_b + o.gen_tokens + 1 ? max_p + 1 : prompt_b + o.gen_tokens + 1;
     qs_ctx_params cp = {.n_ctx = n_ctx, .n_seq = max_b, .n_batch = max_p > max_b ? max_p : max_b, .n_logits = max_b,
                         .n_threads = nt};
-    if (qs_ctx_init(&ctx, &w, &cp) != QS_OK) { fprintf(stderr, "bench: %s\n", qs_last_error()); qs_weights_free(&w); munmap(bw.map, bw.map_size); return 1; }
+    if (qs_ctx_init(&ctx, &w, &cp) != QS_OK) { fprintf(stderr, "bench: %s\n", qs_last_error()); qs_weights_free(&w); qs_huge_free(&bw.mem); return 1; }
     double t_load = qs_now() - t0;
     const qs_config *cfg = &w.cfg;
     const int V = cfg->vocab_size;
@@ -449,6 +438,6 @@ int qs_bench_run(int argc, char **argv) {
     qs_ctx_free(&ctx);
     qs_quant_free(quant);
     qs_weights_free(&w);
-    munmap(bw.map, bw.map_size);
+    qs_huge_free(&bw.mem);
     return 0;
 }

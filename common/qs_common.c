@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <fcntl.h>
@@ -30,6 +31,26 @@ void *qs_malloc(size_t n) {
         abort();
     }
     return p;
+}
+
+int qs_huge_alloc(qs_huge_buf *b, size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    b->map_size = bytes + huge; /* room to align the start to a huge page */
+    b->map = mmap(NULL, b->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (b->map == MAP_FAILED) {
+        b->map = b->data = NULL;
+        return -1;
+    }
+    b->data = (void *)(((uintptr_t)b->map + huge - 1) & ~(uintptr_t)(huge - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(b->data, bytes, MADV_HUGEPAGE);
+#endif
+    return 0;
+}
+
+void qs_huge_free(qs_huge_buf *b) {
+    if (b->map) munmap(b->map, b->map_size);
+    b->map = b->data = NULL;
 }
 
 void *qs_calloc(size_t n, size_t size) {

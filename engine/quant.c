@@ -10,15 +10,25 @@
 #include "fp16.h"
 #include "kernels.h"
 
-/* All 8-bit matrices live in one anonymous mapping backed by 2 MiB pages where the kernel allows
- * (MADV_HUGEPAGE; THP is often in "madvise" mode): decode streams ~1.7 GB per token for the 1.5B,
- * and with 4 KiB pages every 4 KiB of it costs a TLB miss. */
+/* All 8-bit matrices live in one huge-page buffer (qs_huge_alloc): decode streams ~1.6 GB per
+ * token for the 1.5B, and with 4 KiB pages every 4 KiB of it costs a TLB miss. */
 struct qs_quant {
-    void *map;
-    size_t map_size, used;
+    qs_huge_buf buf;
+    size_t used;
 };
 
-#define HUGE_PAGE ((size_t)2 << 20)
+/* Drop this process's pages of [p, p + n), rounded out to whole pages, where that range lies in a
+ * shard's read-only mapping (a later read faults them back in from the page cache). Tensors that
+ * were copied out of the mapping (misaligned ones) are left alone: dropping heap pages would
+ * zero them. */
+static void release_pages(const qs_weights *w, const void *p, size_t n) {
+    for (int i = 0; i < w->n_shards; i++) {
+        const uintptr_t m0 = (uintptr_t)w->shards[i].map, m1 = m0 + w->shards[i].map_size;
+        if (!w->shards[i].map || (uintptr_t)p < m0 || (uintptr_t)p + n > m1) continue;
+        const uintptr_t b0 = (uintptr_t)p & ~(uintptr_t)4095, b1 = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+        madvise((void *)b0, (b1 < m1 ? b1 : m1) - b0, MADV_DONTNEED);
+    }
+}
 
 static int quantizable(const qs_mat *m) { return m->dtype != QS_DTYPE_Q8 && m->cols % QS_Q8_GROUP == 0; }
 
@@ -38,12 +48,11 @@ static const qs_st_tensor *mat_tensor(const qs_weights *w, const qs_mat *m, cons
 }
 
 /* Returns the first row that could not be quantized (a weight not finite or beyond fp16 scales), or -1. */
-static int quantize_mat(qs_mat *m, qs_quant *q, int nt) {
+static int quantize_mat(const qs_weights *w, qs_mat *m, qs_quant *q, int nt) {
     if (!quantizable(m)) return -1;
     const int k = m->cols;
     const size_t rb = qs_row_bytes(QS_DTYPE_Q8, k);
-    uintptr_t base = ((uintptr_t)q->map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    char *dst = (char *)(base + q->used);
+    char *dst = (char *)q->buf.data + q->used;
     q->used += q8_bytes(m);
     const size_t es = qs_dtype_size(m->dtype);
     const char *src = m->data;
@@ -65,14 +74,9 @@ static int quantize_mat(qs_mat *m, qs_quant *q, int nt) {
             }
             free(row);
         }
-        uintptr_t p0 = ((uintptr_t)src + (size_t)r0 * src_rb) & ~(uintptr_t)4095,
-                  p1 = ((uintptr_t)src + (size_t)r1 * src_rb) & ~(uintptr_t)4095; /* whole pages only */
-        if (p1 > p0) madvise((void *)p0, p1 - p0, MADV_DONTNEED);
+        release_pages(w, src + (size_t)r0 * src_rb, (size_t)(r1 - r0) * src_rb);
     }
     if (bad < m->rows) return bad;
-    /* and the pages the slabs shared at their edges */
-    uintptr_t b0 = (uintptr_t)m->data & ~(uintptr_t)4095, b1 = ((uintptr_t)m->data + (size_t)m->rows * k * es + 4095) & ~(uintptr_t)4095;
-    madvise((void *)b0, b1 - b0, MADV_DONTNEED);
     m->data = dst;
     m->dtype = QS_DTYPE_Q8;
     return -1;
@@ -93,17 +97,12 @@ qs_status qs_quant_q8(qs_weights *w, int n_threads, qs_quant **out) {
         if (quantizable(mats[i])) total += q8_bytes(mats[i]);
     qs_quant *q = qs_malloc(sizeof *q);
     q->used = 0;
-    q->map_size = total + HUGE_PAGE; /* room to align the start to a huge page */
-    q->map = mmap(NULL, q->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (q->map == MAP_FAILED) {
+    if (qs_huge_alloc(&q->buf, total)) {
         free(q), free(mats);
         return qs_fail(QS_ERR_NOMEM, "--weights q8: cannot allocate %.2f GB for the 8-bit weights", (double)total / 1e9);
     }
-#ifdef MADV_HUGEPAGE
-    madvise(q->map, q->map_size, MADV_HUGEPAGE); /* a hint: without THP the buffer still works */
-#endif
     for (int i = 0; i < n_mats; i++) {
-        const int bad = quantize_mat(mats[i], q, nt);
+        const int bad = quantize_mat(w, mats[i], q, nt);
         if (bad >= 0) { /* mats[i] still reads the stored tensor */
             const char *path = "?";
             const qs_st_tensor *t = mat_tensor(w, mats[i], &path);
@@ -118,13 +117,13 @@ qs_status qs_quant_q8(qs_weights *w, int n_threads, qs_quant **out) {
     free(mats);
     /* drop the mapping's pages from this process; lookups fault the few embedding rows back in */
     for (int i = 0; i < w->n_shards; i++)
-        if (w->shards[i].map) madvise(w->shards[i].map, w->shards[i].map_size, MADV_DONTNEED);
+        if (w->shards[i].map) release_pages(w, w->shards[i].map, w->shards[i].map_size);
     *out = q;
     return QS_OK;
 }
 
 void qs_quant_free(qs_quant *q) {
     if (!q) return;
-    munmap(q->map, q->map_size);
+    qs_huge_free(&q->buf);
     free(q);
 }
