@@ -2,7 +2,7 @@
 # Install the Debian packages qsteer needs to build and test (only what is missing).
 # Usage: scripts/deps.sh [extra-package ...]
 set -euo pipefail
-pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libcjson-dev libutf8proc-dev python3 "$@")
+pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libcjson-dev libutf8proc-dev python3 python3-pip "$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
